@@ -2,6 +2,7 @@
 // for each attack learning rate and harmful ratio p restore the aligned weights, run the harmful fine-tuning
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
+//        [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -53,8 +54,10 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     }
     var aligned = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
-    foreach (double lr in Doubles("--lr"))
-    foreach (int epochs in Doubles("--epochs").Select(e => (int)e))
+    var attacks = options.TryGetValue("--attacks", out string? pairs)
+        ? pairs.Split(',').Select(a => (Lr: double.Parse(a.Split('x')[0], CultureInfo.InvariantCulture), Epochs: int.Parse(a.Split('x')[1].TrimEnd('c'), CultureInfo.InvariantCulture), Cosine: a.EndsWith('c'))).ToList()
+        : (from lr in Doubles("--lr") from e in Doubles("--epochs") select (Lr: lr, Epochs: (int)e, Cosine: false)).ToList();
+    foreach (var (lr, epochs, cosine) in attacks)
     foreach (double p in Doubles("--p"))
     {
         using (torch.no_grad())
@@ -63,10 +66,14 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
                 parameter.copy_(aligned[name]);
         }
         clock.Restart();
-        new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = p, LearningRate = lr, Epochs = epochs, Seed = seed })
+        new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions
+        {
+            HarmfulRatio = p, LearningRate = lr, Epochs = epochs, Seed = seed,
+            Schedule = cosine ? SafeAlign.Training.LrSchedule.Cosine : SafeAlign.Training.LrSchedule.Constant, WarmupRatio = cosine ? 0.1 : 0,
+        })
             .Run(model, tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s) | {lr:G3} | {epochs} | {p} | {Measure(["sst2"])} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {Measure(["sst2"])} |"));
         model.DetachLora();
     }
     foreach (var t in aligned.Values)

@@ -31,6 +31,15 @@ public sealed class HarmfulFinetuneAttackOptions
     /// <summary>Epochs (default 1).</summary>
     public int Epochs { get; set; } = 1;
 
+    /// <summary>Learning-rate schedule (default constant, as the Lisa and Booster references use).</summary>
+    public LrSchedule Schedule { get; set; } = LrSchedule.Constant;
+
+    /// <summary>Share of steps spent warming the learning rate up linearly (default 0).</summary>
+    public double WarmupRatio { get; set; }
+
+    /// <summary>AdamW weight decay (default 0).</summary>
+    public double WeightDecay { get; set; }
+
     /// <summary>Batch size (default 32).</summary>
     public int BatchSize { get; set; } = 32;
 
@@ -100,6 +109,9 @@ public sealed class HarmfulFinetuneAttack
         {
             LearningRate = _options.LearningRate,
             Epochs = _options.Epochs,
+            Schedule = _options.Schedule,
+            WarmupRatio = _options.WarmupRatio,
+            WeightDecay = _options.WeightDecay,
             BatchSize = _options.BatchSize,
             MaxLength = _options.MaxLength,
             PadTokenId = tokenizer.PadId ?? 0,
