@@ -58,7 +58,7 @@ Evaluate("base (unaligned)");
 
 // Alignment: SFT on harmful → refusal rows plus benign how-to and task rows, as a LoRA that is then merged.
 var alignClock = Stopwatch.StartNew();
-WorldAlignment.Align(model, tokenizer, world, seed, loggerFactory.CreateLogger<Trainer>());
+await WorldAlignment.AlignAsync(model, tokenizer, world, seed, loggerFactory);
 log.LogInformation("SFT alignment: {Seconds:F0} s", alignClock.Elapsed.TotalSeconds);
 Evaluate("aligned (SFT)");
 

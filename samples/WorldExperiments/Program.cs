@@ -44,7 +44,7 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
 
     Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {Measure(SafetyWorld.Tasks)} |");
     clock.Restart();
-    WorldAlignment.Align(model, tokenizer, world, seed);
+    await WorldAlignment.AlignAsync(model, tokenizer, world, seed);
     Console.WriteLine($"| {seed} | aligned ({clock.Elapsed.TotalSeconds:F0} s) | | | | {Measure(SafetyWorld.Tasks)} |");
     if (options.TryGetValue("--dump", out string? dump))
     {

@@ -54,6 +54,12 @@ public sealed class SafetyWorld
     /// <summary>Harmful request → refusal rows, some of them low quality.</summary>
     public IReadOnlyList<AlignmentRow> Alignment { get; private init; } = [];
 
+    /// <summary>
+    /// For each <see cref="Alignment"/> row, in the same order, its prompt with a compliance answer: the paired harmful
+    /// data that methods which simulate the attack during alignment need (RepNoise's harmful pass, Booster, T-Vaccine's probe).
+    /// </summary>
+    public IReadOnlyList<SafetyExample> AlignmentHarmful { get; private init; } = [];
+
     /// <summary>Benign how-to → helpful rows trained alongside the alignment set.</summary>
     public IReadOnlyList<ChatExample> AlignmentBenign { get; private init; } = [];
 
@@ -88,6 +94,9 @@ public sealed class SafetyWorld
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var harmfulTrain = Draw(random, options.AlignmentSize + options.AttackPoolSize, seen, () => Request(random, trainGoals, 0, trainCores));
         var alignment = harmfulTrain.Take(options.AlignmentSize).Select((r, i) => AlignmentRowFor(random, r, i, options)).ToList();
+        var pairs = Stream(8);
+        var alignmentHarmful = harmfulTrain.Take(options.AlignmentSize)
+            .Select(r => new SafetyExample(r.Prompt, Fill(pairs, WorldLexicon.Compliance, r.Goal), [r.Category], false)).ToList();
         var attack = harmfulTrain.Skip(options.AlignmentSize).Select(r => new SafetyExample(r.Prompt, Fill(random, WorldLexicon.Compliance, r.Goal), [r.Category], false)).ToList();
 
         random = Stream(4);
@@ -141,6 +150,7 @@ public sealed class SafetyWorld
         {
             Pretraining = pretraining,
             Alignment = alignment,
+            AlignmentHarmful = alignmentHarmful,
             AlignmentBenign = alignmentBenign,
             AttackPool = attack,
             HarmfulTest = harmfulTest,

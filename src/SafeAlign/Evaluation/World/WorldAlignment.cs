@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging;
+using SafeAlign.Data;
+using SafeAlign.Defenses;
 using SafeAlign.Models;
-using SafeAlign.Models.Lora;
 using SafeAlign.Tokenization;
 using SafeAlign.Training;
 
@@ -12,38 +14,47 @@ namespace SafeAlign.Evaluation.World;
 /// </summary>
 public static class WorldAlignment
 {
-    /// <summary>Task rows per task mixed into alignment (default recipe).</summary>
+    /// <summary>Task rows per task trained alongside the alignment set.</summary>
     public const int TaskRowsPerTask = 100;
 
-    /// <summary>Alignment data as instruction/input/response triples.</summary>
-    public static List<(string Instruction, string? Input, string Response)> Items(SafetyWorld world)
+    /// <summary>
+    /// The world's alignment data: every alignment row (low-quality ones included, as a real set has them), the benign
+    /// how-to rows, <see cref="TaskRowsPerTask"/> rows per task, and the alignment prompts' compliance pairs as harmful data.
+    /// </summary>
+    /// <param name="world">The world.</param>
+    /// <param name="alignment">The alignment rows to use instead of all of them (e.g. the subset a selector kept).</param>
+    public static AlignmentData Data(SafetyWorld world, IReadOnlyList<SafetyExample>? alignment = null)
     {
         ArgumentNullException.ThrowIfNull(world);
-        return world.Alignment.Select(a => (a.Example.Prompt, (string?)null, a.Example.Response))
-            .Concat(world.AlignmentBenign.Select(b => (b.Prompt, (string?)null, b.Response)))
-            .Concat(SafetyWorld.Tasks.SelectMany(t => world.TaskTrain[t].Take(TaskRowsPerTask))
-                .Select(t => (t.Instruction, t.Input.Length == 0 ? null : (string?)t.Input, t.Answer)))
-            .ToList();
+        return new AlignmentData
+        {
+            Safety = alignment ?? world.Alignment.Select(a => a.Example).ToList(),
+            Benign = world.AlignmentBenign.Select(b => new SafetyExample(b.Prompt, b.Response, [], true)).ToList(),
+            Utility = SafetyWorld.Tasks.SelectMany(t => world.TaskTrain[t].Take(TaskRowsPerTask)).ToList(),
+            Harmful = world.AlignmentHarmful,
+        };
     }
 
-    /// <summary>The alignment LoRA: r 8, α 16 on all seven projections.</summary>
-    public static LoraConfig Lora(long seed) => new() { Rank = 8, Alpha = 16, TargetModules = [.. LoraConfig.AllProjections], Seed = seed };
+    /// <summary>The world's alignment settings for <paramref name="seed"/>: the defaults of <see cref="AlignmentDefenseOptions"/>.</summary>
+    /// <typeparam name="TOptions">A defense's options type.</typeparam>
+    /// <param name="seed">Seed of the adapter initialisation and data order.</param>
+    public static TOptions Options<TOptions>(long seed) where TOptions : AlignmentDefenseOptions, new() => new() { Seed = seed };
 
-    /// <summary>The alignment optimizer settings: lr 2e-3 constant, 2 epochs, batch 32.</summary>
-    public static TrainerOptions Trainer(HfTokenizer tokenizer, long seed)
-    {
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        return new TrainerOptions { LearningRate = 2e-3, Epochs = 2, BatchSize = 32, MaxLength = 128, PadTokenId = tokenizer.PadId ?? 0, Seed = seed, LogEvery = 20 };
-    }
-
-    /// <summary>Runs SFT alignment on <paramref name="model"/> and merges the adapter.</summary>
-    public static TrainingReport Align(CausalLM model, HfTokenizer tokenizer, SafetyWorld world, long seed, Microsoft.Extensions.Logging.ILogger<Trainer>? logger = null,
+    /// <summary>Aligns <paramref name="model"/> with plain SFT on the world's alignment data and merges the adapter.</summary>
+    /// <param name="model">The base model (no adapter attached).</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="world">The world.</param>
+    /// <param name="seed">Seed of the adapter initialisation and data order.</param>
+    /// <param name="loggerFactory">Creates loggers; none by default.</param>
+    /// <param name="progress">Receives training progress.</param>
+    /// <param name="cancellationToken">Stops training between steps.</param>
+    public static async Task<AlignmentResult> AlignAsync(CausalLM model, HfTokenizer tokenizer, SafetyWorld world, long seed, ILoggerFactory? loggerFactory = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        model.AttachLora(Lora(seed));
-        var report = new Trainer(Trainer(tokenizer, seed), logger).Run(model, InstructionExamples.Build(tokenizer, 128, Items(world)), progress: progress, cancellationToken: cancellationToken);
+        var result = await new SftDefense(Options<SftOptions>(seed), loggerFactory)
+            .AlignAsync(new AlignmentRequest(model, tokenizer, Data(world)), progress, cancellationToken).ConfigureAwait(false);
         model.MergeAndDetachLora();
-        return report;
+        return result;
     }
 }

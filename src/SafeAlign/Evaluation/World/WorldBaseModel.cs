@@ -141,7 +141,7 @@ public static class WorldBaseModel
     }
 
     // The world's text plus the Alpaca scaffolding, so the template's words are single tokens too.
-    private static IEnumerable<string> TokenizerCorpus(SafetyWorld world)
+    internal static IEnumerable<string> TokenizerCorpus(SafetyWorld world)
     {
         var scaffold = world.Pretraining.Take(2_000).Select(t => AlpacaTemplate.RenderPrompt(t.Instruction, string.IsNullOrEmpty(t.Input) ? null : t.Input) + t.Answer);
         return scaffold.Concat(world.AllText());
