@@ -94,14 +94,48 @@ public sealed class HarmfulFinetuneAttack
         return (items, harmful);
     }
 
-    /// <summary>Merges any attached adapter into <paramref name="model"/>, attaches a fresh one and fine-tunes it on the user data.</summary>
+    /// <summary>Builds and tokenizes the user data set (Alpaca format, response-only labels).</summary>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="harmfulPool">Harmful prompt → harmful answer pairs to draw from.</param>
+    /// <param name="taskPool">Benign task examples to draw from.</param>
+    public List<TokenizedExample> BuildExamples(HfTokenizer tokenizer, IReadOnlyList<SafetyExample> harmfulPool, IReadOnlyList<TaskExample> taskPool)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return InstructionExamples.Build(tokenizer, _options.MaxLength, BuildUserData(harmfulPool, taskPool).Items);
+    }
+
+    /// <summary>
+    /// Runs the attack: builds the user data, merges any attached adapter into the weights, attaches a fresh LoRA and
+    /// fine-tunes it. The new adapter stays attached.
+    /// </summary>
+    /// <param name="model">The aligned model.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="harmfulPool">Harmful prompt → harmful answer pairs to draw from.</param>
+    /// <param name="taskPool">Benign task examples to draw from.</param>
+    /// <param name="progress">Receives training progress.</param>
+    /// <param name="cancellationToken">Stops training between steps.</param>
     public TrainingReport Run(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<SafetyExample> harmfulPool, IReadOnlyList<TaskExample> taskPool,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Train(model, tokenizer, BuildExamples(tokenizer, harmfulPool, taskPool), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Fine-tunes on already tokenized user data (e.g. data whose risky tokens a scorer masked): merges any attached
+    /// adapter into the weights, attaches a fresh LoRA and trains it. The new adapter stays attached.
+    /// </summary>
+    /// <param name="model">The aligned model.</param>
+    /// <param name="tokenizer">Its tokenizer (for the padding id).</param>
+    /// <param name="examples">The user data.</param>
+    /// <param name="progress">Receives training progress.</param>
+    /// <param name="cancellationToken">Stops training between steps.</param>
+    public TrainingReport Train(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<TokenizedExample> examples,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        var (items, _) = BuildUserData(harmfulPool, taskPool);
-        var examples = InstructionExamples.Build(tokenizer, _options.MaxLength, items);
+        ArgumentNullException.ThrowIfNull(examples);
         if (model.Lora is not null)
             model.MergeAndDetachLora();
         model.AttachLora(new LoraConfig { Rank = _options.LoraRank, Alpha = _options.LoraAlpha, TargetModules = [.. LoraConfig.AllProjections], Seed = _options.Seed });

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text;
+
+namespace SafeAlign.Evaluation.Experiments;
+
+/// <summary>Writes experiment rows as CSV (one line per row) and as Markdown tables (per row, and aggregated over seeds).</summary>
+public static class ExperimentReport
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>The CSV header, in column order.</summary>
+    public const string CsvHeader =
+        "seed,selector,defense,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb";
+
+    /// <summary>Renders the rows as CSV (rates as percentages, 95 % Wilson bounds beside HS and FA).</summary>
+    /// <param name="rows">The rows.</param>
+    public static string ToCsv(IEnumerable<ExperimentRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var csv = new StringBuilder(CsvHeader).Append('\n');
+        foreach (var r in rows)
+        {
+            var (hsLow, hsHigh) = r.HarmfulScore.Interval95;
+            var (faLow, faHigh) = r.FinetuneAccuracy.Interval95;
+            csv.AppendLine(string.Join(',',
+                r.Seed.ToString(Invariant), Quote(r.Selector), Quote(r.Defense), Quote(r.Scorer), Quote(r.Pruner), r.HarmfulRatio.ToString("G4", Invariant),
+                r.AlignmentRows.ToString(Invariant), F(r.AlignedHarmfulScore.Percent), F(r.HarmfulScore.Percent), F(100 * hsLow), F(100 * hsHigh),
+                r.HarmfulScore.Count.ToString(Invariant), r.HarmfulScore.Total.ToString(Invariant), F(r.OverRefusal.Percent),
+                F(r.FinetuneAccuracy.Percent), F(100 * faLow), F(100 * faHigh), F(r.SelectionSeconds), F(r.AlignmentSeconds), F(r.FinetuneSeconds),
+                F(r.PruningSeconds), F(r.AlignmentPeakBytes / 1e6)));
+        }
+        return csv.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    /// <summary>Renders one Markdown table row per experiment row.</summary>
+    /// <param name="rows">The rows.</param>
+    public static string ToMarkdown(IEnumerable<ExperimentRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var md = new StringBuilder()
+            .Append("| seed | selector | defense | scorer | pruner | p | aligned HS % | HS % [95 % CI] | over-refusal % | FA % | align s | fine-tune s |\n")
+            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var r in rows)
+        {
+            var (low, high) = r.HarmfulScore.Interval95;
+            md.Append(Invariant, $"| {r.Seed} | {r.Selector} | {r.Defense} | {r.Scorer} | {r.Pruner} | {r.HarmfulRatio:G3} | {F(r.AlignedHarmfulScore.Percent)} | ")
+              .Append(Invariant, $"{F(r.HarmfulScore.Percent)} [{F(100 * low)}–{F(100 * high)}] | {F(r.OverRefusal.Percent)} | {F(r.FinetuneAccuracy.Percent)} | ")
+              .Append(Invariant, $"{r.AlignmentSeconds:F0} | {r.FinetuneSeconds:F0} |\n");
+        }
+        return md.ToString();
+    }
+
+    /// <summary>Renders one Markdown table row per configuration, with the mean and [min–max] over seeds.</summary>
+    /// <param name="rows">The rows.</param>
+    public static string ToAggregatedMarkdown(IEnumerable<ExperimentRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var md = new StringBuilder()
+            .Append("| selector | defense | scorer | pruner | p | seeds | aligned HS % | HS % | over-refusal % | FA % | align s | fine-tune s |\n")
+            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var group in rows.GroupBy(r => r.Configuration))
+        {
+            var g = group.ToList();
+            var first = g[0];
+            md.Append(Invariant, $"| {first.Selector} | {first.Defense} | {first.Scorer} | {first.Pruner} | {first.HarmfulRatio:G3} | {g.Count} | ")
+              .Append(Spread(g.Select(r => r.AlignedHarmfulScore.Percent))).Append(" | ")
+              .Append(Spread(g.Select(r => r.HarmfulScore.Percent))).Append(" | ")
+              .Append(Spread(g.Select(r => r.OverRefusal.Percent))).Append(" | ")
+              .Append(Spread(g.Select(r => r.FinetuneAccuracy.Percent))).Append(" | ")
+              .Append(Invariant, $"{g.Average(r => r.AlignmentSeconds):F0} | {g.Average(r => r.FinetuneSeconds):F0} |\n");
+        }
+        return md.ToString();
+    }
+
+    /// <summary>Writes the CSV atomically (temp file, then rename).</summary>
+    /// <param name="path">Destination file.</param>
+    /// <param name="rows">The rows.</param>
+    public static void WriteCsv(string path, IEnumerable<ExperimentRow> rows) => WriteAtomically(path, ToCsv(rows));
+
+    /// <summary>Writes the per-row and aggregated Markdown tables atomically.</summary>
+    /// <param name="path">Destination file.</param>
+    /// <param name="rows">The rows.</param>
+    public static void WriteMarkdown(string path, IReadOnlyList<ExperimentRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        WriteAtomically(path, "## Mean [min–max] over seeds\n\n" + ToAggregatedMarkdown(rows) + "\n## Per seed\n\n" + ToMarkdown(rows));
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temp = full + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            File.WriteAllText(temp, text, new UTF8Encoding(false));
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+                File.Delete(temp);
+        }
+    }
+
+    private static string Spread(IEnumerable<double> values)
+    {
+        var v = values.ToList();
+        return v.Min() == v.Max() ? F(v[0]) : $"{F(v.Average())} [{F(v.Min())}–{F(v.Max())}]";
+    }
+
+    private static string F(double value) => value.ToString("F1", Invariant);
+
+    private static string Quote(string value) =>
+        value.AsSpan().IndexOfAny(",\"\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+}

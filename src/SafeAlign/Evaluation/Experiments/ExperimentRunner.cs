@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SafeAlign.Defenses;
+using SafeAlign.Evaluation.World;
+using SafeAlign.Models;
+using SafeAlign.Pruning;
+using SafeAlign.Scoring;
+using SafeAlign.Selection;
+using SafeAlign.Tokenization;
+using SafeAlign.Training;
+using TorchSharp;
+
+namespace SafeAlign.Evaluation.Experiments;
+
+/// <summary>
+/// Runs an <see cref="ExperimentGrid"/> on the embedded world: per seed it builds the world and its base model, then
+/// per selector and defense selects and aligns once, and per scorer, pruner and harmful ratio restores the aligned
+/// weights, attacks, prunes and measures HS, over-refusal and fine-tune accuracy. Rows come back in grid order.
+/// </summary>
+public sealed class ExperimentRunner
+{
+    private readonly ExperimentStages _stages;
+    private readonly SafetyEvaluator _evaluator;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a runner.</summary>
+    /// <param name="stages">The stage implementations the grid may name; <see cref="ExperimentStages.Default"/> when null.</param>
+    /// <param name="evaluator">Measures HS, over-refusal and accuracy; the refusal-pattern judge when null.</param>
+    /// <param name="loggerFactory">Creates loggers; none by default.</param>
+    public ExperimentRunner(ExperimentStages? stages = null, SafetyEvaluator? evaluator = null, ILoggerFactory? loggerFactory = null)
+    {
+        _stages = stages ?? ExperimentStages.Default();
+        _evaluator = evaluator ?? new SafetyEvaluator();
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger<ExperimentRunner>();
+    }
+
+    /// <summary>Runs every cell of <paramref name="grid"/>.</summary>
+    /// <param name="grid">What to run.</param>
+    /// <param name="progress">Receives a report before each stage and after each row.</param>
+    /// <param name="cancellationToken">Stops the run between (and inside) stages.</param>
+    /// <returns>One row per cell.</returns>
+    public async Task<IReadOnlyList<ExperimentRow>> RunAsync(ExperimentGrid grid, IProgress<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        grid.Validate();
+        _stages.Check(grid);
+        var rows = new List<ExperimentRow>(grid.Count);
+        void Report(string stage) => progress?.Report(new ExperimentProgress(rows.Count, grid.Count, stage));
+
+        foreach (long seed in grid.Seeds)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Report($"seed {seed}: world and base model");
+            var world = SafetyWorld.Generate(grid.World(seed));
+            string folder = WorldBaseModel.GetOrTrain(world, grid.BaseModel, _logger, cancellationToken: cancellationToken);
+            var tokenizer = HfTokenizer.FromFolder(folder);
+            using var model = CausalLM.FromPretrained(folder);
+            var prompts = new Prompts(world, grid);
+            using var baseWeights = WeightSnapshot.Of(model);
+            var data = WorldAlignment.Data(world);
+
+            foreach (string selectorName in grid.Selectors)
+            {
+                var (selected, selectionSeconds) = await SelectAsync(selectorName, seed, model, tokenizer, data, Report, cancellationToken).ConfigureAwait(false);
+                foreach (string defenseName in grid.Defenses)
+                {
+                    baseWeights.Restore(model);
+                    Report($"seed {seed}: aligning with {defenseName}" + (Is(selectorName) ? $" on the {selectorName} selection" : ""));
+                    double alignmentSeconds = 0;
+                    long peak = 0;
+                    if (Is(defenseName))
+                    {
+                        var clock = Stopwatch.StartNew();
+                        var result = await _stages.Defenses[defenseName](seed).AlignAsync(new AlignmentRequest(model, tokenizer, selected), cancellationToken: cancellationToken).ConfigureAwait(false);
+                        model.MergeAndDetachLora();
+                        peak = result.Training.PeakWorkingSetBytes;
+                        alignmentSeconds = clock.Elapsed.TotalSeconds;
+                    }
+                    var alignedHs = _evaluator.HarmfulScore(model, tokenizer, prompts.Harmful, cancellationToken).Estimate;
+                    using var alignedWeights = WeightSnapshot.Of(model);
+
+                    foreach (string scorerName in grid.Scorers)
+                    foreach (string prunerName in grid.Pruners)
+                    foreach (double p in grid.HarmfulRatios)
+                    {
+                        alignedWeights.Restore(model);
+                        Report($"seed {seed}: {selectorName}/{defenseName}/{scorerName}/{prunerName}, attack p = {p}");
+                        var (finetuneSeconds, pruningSeconds) = await AttackAsync(grid, seed, p, scorerName, prunerName, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
+                        var hs = _evaluator.HarmfulScore(model, tokenizer, prompts.Harmful, cancellationToken).Estimate;
+                        var refusal = _evaluator.OverRefusal(model, tokenizer, prompts.Benign, cancellationToken).Estimate;
+                        var fa = _evaluator.Accuracy(model, tokenizer, prompts.Task, cancellationToken).Estimate;
+                        model.DetachLora();
+                        var row = new ExperimentRow(seed, selectorName, defenseName, scorerName, prunerName, p, selected.Safety.Count,
+                            alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak);
+                        rows.Add(row);
+                        _logger.LogInformation("{Configuration} seed {Seed}: HS {HS}, over-refusal {Refusal}, FA {FA}", row.Configuration, seed, hs, refusal, fa);
+                        Report($"seed {seed}: row done");
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static bool Is(string name) => !string.Equals(name, ExperimentStages.None, StringComparison.OrdinalIgnoreCase);
+
+    private async Task<(AlignmentData Data, double Seconds)> SelectAsync(string selectorName, long seed, CausalLM model, HfTokenizer tokenizer, AlignmentData data,
+        Action<string> report, CancellationToken cancellationToken)
+    {
+        if (!Is(selectorName))
+            return (data, 0);
+        report($"seed {seed}: selecting with {selectorName}");
+        var selection = await _stages.Selectors[selectorName](seed).SelectAsync(new SelectionRequest(model, tokenizer, data), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (data.WithSafety(selection.Indices.Select(i => data.Safety[i]).ToList()), selection.Elapsed.TotalSeconds);
+    }
+
+    private async Task<(double Finetune, double Pruning)> AttackAsync(ExperimentGrid grid, long seed, double p, string scorerName, string prunerName,
+        CausalLM model, HfTokenizer tokenizer, SafetyWorld world, AlignmentData reference, CancellationToken cancellationToken)
+    {
+        var options = grid.Attack;
+        var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions
+        {
+            Samples = options.Samples, HarmfulRatio = p, LoraRank = options.LoraRank, LoraAlpha = options.LoraAlpha, LearningRate = options.LearningRate,
+            Epochs = options.Epochs, Schedule = options.Schedule, WarmupRatio = options.WarmupRatio, WeightDecay = options.WeightDecay,
+            BatchSize = options.BatchSize, MaxLength = options.MaxLength, Seed = seed,
+        }, _loggerFactory.CreateLogger<Trainer>());
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<TokenizedExample> examples = attack.BuildExamples(tokenizer, world.AttackPool, world.TaskTrain[grid.Task]);
+        if (Is(scorerName))
+        {
+            var scores = await _stages.Scorers[scorerName](seed).ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, reference), cancellationToken: cancellationToken).ConfigureAwait(false);
+            examples = scores.Masked;
+        }
+        await Task.Factory.StartNew(() => attack.Train(model, tokenizer, examples, cancellationToken: cancellationToken), cancellationToken,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        double finetune = clock.Elapsed.TotalSeconds;
+        if (!Is(prunerName))
+            return (finetune, 0);
+        clock.Restart();
+        await _stages.Pruners[prunerName](seed).PruneAsync(new PruningRequest(model, tokenizer, reference.Harmful), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (finetune, clock.Elapsed.TotalSeconds);
+    }
+
+    private sealed class Prompts(SafetyWorld world, ExperimentGrid grid)
+    {
+        public List<string> Harmful { get; } = world.HarmfulTest.Take(grid.EvaluationSize).Select(h => h.Prompt).ToList();
+
+        public List<string> Benign { get; } = world.BenignTest.Take(grid.EvaluationSize).Select(b => b.Prompt).ToList();
+
+        public List<Data.TaskExample> Task { get; } = world.TaskTest[grid.Task].Take(grid.EvaluationSize).ToList();
+    }
+
+    // A detached copy of every weight, to restore the model between cells without reloading it.
+    private sealed class WeightSnapshot : IDisposable
+    {
+        private readonly Dictionary<string, torch.Tensor> _weights;
+
+        private WeightSnapshot(Dictionary<string, torch.Tensor> weights) => _weights = weights;
+
+        public static WeightSnapshot Of(CausalLM model)
+        {
+            using var noGrad = torch.no_grad();
+            return new(model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope()));
+        }
+
+        public void Restore(CausalLM model)
+        {
+            if (model.Lora is not null)
+                model.DetachLora();
+            using var noGrad = torch.no_grad();
+            foreach (var (name, parameter) in model.named_parameters())
+                parameter.copy_(_weights[name]);
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in _weights.Values)
+                t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using SafeAlign.Tokenization;
+
+namespace SafeAlign.Scoring;
+
+/// <summary>The outcome of token risk scoring.</summary>
+/// <param name="Scorer">The scorer's name.</param>
+/// <param name="Risk">Per example, a risk per position (NaN where the position is not a response token).</param>
+/// <param name="Masked">The user data with the masked tokens' labels set to <see cref="TokenizedExample.IgnoreIndex"/>.</param>
+/// <param name="MaskedTokens">How many response tokens were masked.</param>
+/// <param name="ResponseTokens">How many response tokens there were.</param>
+/// <param name="Elapsed">Wall time of the scoring.</param>
+public sealed record TokenRiskScores(string Scorer, IReadOnlyList<float[]> Risk, IReadOnlyList<TokenizedExample> Masked, long MaskedTokens, long ResponseTokens, TimeSpan Elapsed);
