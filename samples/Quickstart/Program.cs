@@ -3,6 +3,7 @@
 // after each stage. Usage: dotnet run --project samples/Quickstart [-- --seed N --device auto|cpu|cuda]
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using SafeAlign.Defenses;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
@@ -58,7 +59,8 @@ Evaluate("base (unaligned)");
 
 // Alignment: SFT on harmful → refusal rows plus benign how-to and task rows, as a LoRA that is then merged.
 var alignClock = Stopwatch.StartNew();
-await WorldAlignment.AlignAsync(model, tokenizer, world, seed, loggerFactory);
+await new SftDefense(new SftOptions { Seed = seed }, loggerFactory).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world)));
+model.MergeAndDetachLora();
 log.LogInformation("SFT alignment: {Seconds:F0} s", alignClock.Elapsed.TotalSeconds);
 Evaluate("aligned (SFT)");
 

@@ -6,6 +6,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
+using SafeAlign.Defenses;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
@@ -44,7 +45,8 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
 
     Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {Measure(SafetyWorld.Tasks)} |");
     clock.Restart();
-    await WorldAlignment.AlignAsync(model, tokenizer, world, seed);
+    await new SftDefense(new SftOptions { Seed = seed }).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world)));
+    model.MergeAndDetachLora();
     Console.WriteLine($"| {seed} | aligned ({clock.Elapsed.TotalSeconds:F0} s) | | | | {Measure(SafetyWorld.Tasks)} |");
     if (options.TryGetValue("--dump", out string? dump))
     {

@@ -1,3 +1,4 @@
+using SafeAlign.Data;
 using SafeAlign.Models;
 using SafeAlign.Tokenization;
 

@@ -1,4 +1,4 @@
-using SafeAlign.Defenses;
+using SafeAlign.Data;
 using SafeAlign.Models;
 using SafeAlign.Tokenization;
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 
-namespace SafeAlign.Evaluation.Experiments;
+using SafeAlign.Evaluation;
+
+namespace SafeAlign.Experiments;
 
 /// <summary>Writes experiment rows as CSV (one line per row) and as Markdown tables (per row, and aggregated over seeds).</summary>
 public static class ExperimentReport

@@ -3,7 +3,7 @@ using SafeAlign.Pruning;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
 
-namespace SafeAlign.Evaluation.Experiments;
+namespace SafeAlign.Experiments;
 
 /// <summary>
 /// The stage implementations an <see cref="ExperimentRunner"/> may use, by name. Each entry is a factory taking the

@@ -1,4 +1,6 @@
-namespace SafeAlign.Evaluation.Experiments;
+using SafeAlign.Evaluation;
+
+namespace SafeAlign.Experiments;
 
 /// <summary>One cell of an experiment grid and what was measured.</summary>
 /// <param name="Seed">World seed.</param>

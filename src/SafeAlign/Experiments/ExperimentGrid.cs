@@ -1,6 +1,8 @@
 using SafeAlign.Evaluation.World;
 
-namespace SafeAlign.Evaluation.Experiments;
+using SafeAlign.Evaluation;
+
+namespace SafeAlign.Experiments;
 
 /// <summary>
 /// The grid an <see cref="ExperimentRunner"/> runs on the embedded world: every combination of seed × selector ×

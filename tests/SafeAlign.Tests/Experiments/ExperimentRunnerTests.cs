@@ -1,8 +1,8 @@
 using SafeAlign.Evaluation;
-using SafeAlign.Evaluation.Experiments;
+using SafeAlign.Experiments;
 using SafeAlign.Evaluation.World;
 
-namespace SafeAlign.Tests.Evaluation.Experiments;
+namespace SafeAlign.Tests.Experiments;
 
 public sealed class ExperimentRunnerTests : IDisposable
 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SafeAlign.Data;
 using SafeAlign.Defenses;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
@@ -11,7 +12,9 @@ using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using TorchSharp;
 
-namespace SafeAlign.Evaluation.Experiments;
+using SafeAlign.Evaluation;
+
+namespace SafeAlign.Experiments;
 
 /// <summary>
 /// Runs an <see cref="ExperimentGrid"/> on the embedded world: per seed it builds the world and its base model, then

@@ -1,6 +1,5 @@
-using SafeAlign.Data;
 
-namespace SafeAlign.Defenses;
+namespace SafeAlign.Data;
 
 /// <summary>
 /// What an alignment-stage defense trains on. <see cref="Safety"/> is the alignment set proper (harmful prompt →

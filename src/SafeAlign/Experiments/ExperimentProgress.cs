@@ -1,4 +1,4 @@
-namespace SafeAlign.Evaluation.Experiments;
+namespace SafeAlign.Experiments;
 
 /// <summary>Where an experiment run is.</summary>
 /// <param name="Completed">Rows finished.</param>
