@@ -46,10 +46,13 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
             $"{hs.Estimate.Percent:F1} | {refusal.Estimate.Percent:F1} | {accuracies.Average():F1}{(tasks.Count > 1 ? " (" + string.Join(" / ", accuracies.Select(a => a.ToString("F0", CultureInfo.InvariantCulture))) + ")" : " (sst2)")}");
     }
 
-    Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {await Measure(SafetyWorld.Tasks)} |");
+    string baseRow = await Measure(SafetyWorld.Tasks);
+    Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {baseRow} |");
     clock.Restart();
     WorldAlignment.Align(model, tokenizer, world, seed);
-    Console.WriteLine($"| {seed} | aligned ({clock.Elapsed.TotalSeconds:F0} s) | | | | {await Measure(SafetyWorld.Tasks)} |");
+    double alignSeconds = clock.Elapsed.TotalSeconds;
+    string alignedRow = await Measure(SafetyWorld.Tasks);
+    Console.WriteLine($"| {seed} | aligned ({alignSeconds:F0} s) | | | | {alignedRow} |");
     if (options.TryGetValue("--dump", out string? dump))
     {
         Directory.CreateDirectory(dump);
@@ -77,7 +80,8 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
         })
             .Run(model, tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {await Measure(["sst2"])} |"));
+        string attackedRow = await Measure(["sst2"]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {attackedRow} |"));
         model.DetachLora();
     }
     foreach (var t in aligned.Values)
