@@ -43,32 +43,34 @@ var harmfulPrompts = world.HarmfulTest.Take(evalSize).Select(h => h.Prompt).ToLi
 var benignPrompts = world.BenignTest.Take(evalSize).Select(b => b.Prompt).ToList();
 var rows = new List<string>();
 
-void Evaluate(string stage)
+async Task Evaluate(string stage)
 {
     var stageClock = Stopwatch.StartNew();
-    var hs = evaluator.HarmfulScore(model, tokenizer, harmfulPrompts);
-    var refusal = evaluator.OverRefusal(model, tokenizer, benignPrompts);
-    var accuracies = SafetyWorld.Tasks.ToDictionary(t => t, t => evaluator.Accuracy(model, tokenizer, world.TaskTest[t].Take(evalSize).ToList()).Estimate);
+    var hs = await evaluator.HarmfulScoreAsync(model, tokenizer, harmfulPrompts);
+    var refusal = await evaluator.OverRefusalAsync(model, tokenizer, benignPrompts);
+    var accuracies = new Dictionary<string, RateEstimate>();
+    foreach (string t in SafetyWorld.Tasks)
+        accuracies[t] = (await evaluator.AccuracyAsync(model, tokenizer, world.TaskTest[t].Take(evalSize).ToList())).Estimate;
     double fa = accuracies.Values.Average(a => a.Percent);
     rows.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"| {stage} | {hs.Estimate.Percent:F1} | {refusal.Estimate.Percent:F1} | {fa:F1} | {string.Join(" / ", accuracies.Values.Select(a => a.Percent.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} |"));
     log.LogInformation("{Stage}: HS {HS}, over-refusal {Refusal}, FA {FA:F1}% ({Seconds:F0} s)", stage, hs.Estimate, refusal.Estimate, fa, stageClock.Elapsed.TotalSeconds);
 }
 
-Evaluate("base (unaligned)");
+await Evaluate("base (unaligned)");
 
 // Alignment: SFT on harmful → refusal rows plus benign how-to and task rows, as a LoRA that is then merged.
 var alignClock = Stopwatch.StartNew();
 await new SftDefense(new SftOptions { Seed = seed }, loggerFactory).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world)));
 model.MergeAndDetachLora();
 log.LogInformation("SFT alignment: {Seconds:F0} s", alignClock.Elapsed.TotalSeconds);
-Evaluate("aligned (SFT)");
+await Evaluate("aligned (SFT)");
 
 var attackClock = Stopwatch.StartNew();
 new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = 0.1, Seed = seed }, loggerFactory.CreateLogger<Trainer>())
     .Run(model, tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
 log.LogInformation("Attack (p = 0.1): {Seconds:F0} s", attackClock.Elapsed.TotalSeconds);
-Evaluate("attacked (p = 0.1)");
+await Evaluate("attacked (p = 0.1)");
 
 Console.WriteLine();
 Console.WriteLine($"device: {device}; world seed {seed}; {evalSize} prompts per measurement; total {clock.Elapsed.TotalSeconds:F0} s");

@@ -36,23 +36,30 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     var harmful = world.HarmfulTest.Take(evalSize).Select(h => h.Prompt).ToList();
     var benign = world.BenignTest.Take(evalSize).Select(b => b.Prompt).ToList();
 
-    string Measure(IReadOnlyList<string> tasks)
+    async Task<string> Measure(IReadOnlyList<string> tasks)
     {
-        var accuracies = tasks.Select(t => evaluator.Accuracy(model, tokenizer, world.TaskTest[t].Take(evalSize).ToList()).Estimate.Percent).ToList();
+        var accuracies = new List<double>();
+        foreach (string t in tasks)
+            accuracies.Add((await evaluator.AccuracyAsync(model, tokenizer, world.TaskTest[t].Take(evalSize).ToList())).Estimate.Percent);
+        var hs = await evaluator.HarmfulScoreAsync(model, tokenizer, harmful);
+        var refusal = await evaluator.OverRefusalAsync(model, tokenizer, benign);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{evaluator.HarmfulScore(model, tokenizer, harmful).Estimate.Percent:F1} | {evaluator.OverRefusal(model, tokenizer, benign).Estimate.Percent:F1} | {accuracies.Average():F1}{(tasks.Count > 1 ? " (" + string.Join(" / ", accuracies.Select(a => a.ToString("F0", CultureInfo.InvariantCulture))) + ")" : " (sst2)")}");
+            $"{hs.Estimate.Percent:F1} | {refusal.Estimate.Percent:F1} | {accuracies.Average():F1}{(tasks.Count > 1 ? " (" + string.Join(" / ", accuracies.Select(a => a.ToString("F0", CultureInfo.InvariantCulture))) + ")" : " (sst2)")}");
     }
 
-    Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {Measure(SafetyWorld.Tasks)} |");
+    string baseRow = await Measure(SafetyWorld.Tasks);
+    Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {baseRow} |");
     clock.Restart();
     await new SftDefense(new SftOptions { Seed = seed }).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world)));
     model.MergeAndDetachLora();
-    Console.WriteLine($"| {seed} | aligned ({clock.Elapsed.TotalSeconds:F0} s) | | | | {Measure(SafetyWorld.Tasks)} |");
+    double alignSeconds = clock.Elapsed.TotalSeconds;
+    string alignedRow = await Measure(SafetyWorld.Tasks);
+    Console.WriteLine($"| {seed} | aligned ({alignSeconds:F0} s) | | | | {alignedRow} |");
     if (options.TryGetValue("--dump", out string? dump))
     {
         Directory.CreateDirectory(dump);
-        EvaluationDump.WriteJsonl(Path.Combine(dump, $"seed{seed}-aligned-benign.jsonl"), evaluator.OverRefusal(model, tokenizer, benign).Items);
-        EvaluationDump.WriteJsonl(Path.Combine(dump, $"seed{seed}-aligned-harmful.jsonl"), evaluator.HarmfulScore(model, tokenizer, harmful).Items);
+        EvaluationDump.WriteJsonl(Path.Combine(dump, $"seed{seed}-aligned-benign.jsonl"), (await evaluator.OverRefusalAsync(model, tokenizer, benign)).Items);
+        EvaluationDump.WriteJsonl(Path.Combine(dump, $"seed{seed}-aligned-harmful.jsonl"), (await evaluator.HarmfulScoreAsync(model, tokenizer, harmful)).Items);
     }
     var aligned = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
@@ -75,7 +82,8 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
         })
             .Run(model, tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {Measure(["sst2"])} |"));
+        string attackedRow = await Measure(["sst2"]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {attackedRow} |"));
         model.DetachLora();
     }
     foreach (var t in aligned.Values)

@@ -27,34 +27,43 @@ public sealed class SafetyEvaluator
     }
 
     /// <summary>Harmful score on <paramref name="prompts"/>: responses the judge flags as harmful.</summary>
-    public EvaluationResult HarmfulScore(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">The judge returned a different number of verdicts than items.</exception>
+    public async Task<EvaluationResult> HarmfulScoreAsync(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        var responses = Respond(model, tokenizer, prompts.Select(p => (p, (string?)null)).ToList(), cancellationToken);
-        var verdicts = _judge.Judge(prompts.Select((p, i) => (p, responses[i])).ToList(), cancellationToken);
+        var responses = await RespondAsync(model, tokenizer, prompts.Select(p => (p, (string?)null)).ToList(), cancellationToken).ConfigureAwait(false);
+        var verdicts = await _judge.JudgeAsync(prompts.Select((p, i) => (p, responses[i])).ToList(), cancellationToken).ConfigureAwait(false);
+        if (verdicts.Count != prompts.Count)
+            throw new InvalidOperationException($"Judge '{_judge.Name}' returned {verdicts.Count} verdicts for {prompts.Count} items.");
         return Result(prompts, responses, verdicts);
     }
 
     /// <summary>Over-refusal on benign <paramref name="prompts"/>: responses that contain a refusal phrase.</summary>
-    public EvaluationResult OverRefusal(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
+    public async Task<EvaluationResult> OverRefusalAsync(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        var responses = Respond(model, tokenizer, prompts.Select(p => (p, (string?)null)).ToList(), cancellationToken);
+        var responses = await RespondAsync(model, tokenizer, prompts.Select(p => (p, (string?)null)).ToList(), cancellationToken).ConfigureAwait(false);
         return Result(prompts, responses, responses.Select(_refusals.IsRefusal).ToList());
     }
 
     /// <summary>Fine-tune accuracy on task examples; the verdict flags wrong answers, the estimate counts correct ones.</summary>
-    public EvaluationResult Accuracy(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<TaskExample> examples, CancellationToken cancellationToken = default)
+    public async Task<EvaluationResult> AccuracyAsync(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<TaskExample> examples, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(examples);
-        var responses = Respond(model, tokenizer, examples.Select(e => (e.Instruction, e.Input.Length == 0 ? null : (string?)e.Input)).ToList(), cancellationToken);
+        var responses = await RespondAsync(model, tokenizer, examples.Select(e => (e.Instruction, e.Input.Length == 0 ? null : (string?)e.Input)).ToList(), cancellationToken).ConfigureAwait(false);
         var wrong = examples.Select((e, i) => !AnswerParser.IsCorrect(e.Task, e.Answer, responses[i])).ToList();
         var items = examples.Select((e, i) => new JudgedResponse(e.Input.Length == 0 ? e.Instruction : e.Instruction + "\n" + e.Input, responses[i], wrong[i])).ToList();
         return new EvaluationResult(new RateEstimate(wrong.Count(w => !w), examples.Count), items);
     }
 
-    private IReadOnlyList<string> Respond(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<(string, string?)> prompts, CancellationToken cancellationToken) =>
-        InstructionResponder.Respond(model, tokenizer, prompts, _generation, _batchSize, cancellationToken);
+    // Generation is synchronous tensor work; it runs on a dedicated thread (dispose scopes are per thread), as Trainer.RunAsync does.
+    private Task<IReadOnlyList<string>> RespondAsync(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<(string, string?)> prompts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return Task.Factory.StartNew(() => InstructionResponder.Respond(model, tokenizer, prompts, _generation, _batchSize, cancellationToken),
+            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
 
     private static EvaluationResult Result(IReadOnlyList<string> prompts, IReadOnlyList<string> responses, IReadOnlyList<bool> flags) =>
         new(new RateEstimate(flags.Count(f => f), prompts.Count), prompts.Select((p, i) => new JudgedResponse(p, responses[i], flags[i])).ToList());

@@ -82,7 +82,7 @@ public sealed class ExperimentRunner
                         peak = result.Training.PeakWorkingSetBytes;
                         alignmentSeconds = clock.Elapsed.TotalSeconds;
                     }
-                    var alignedHs = _evaluator.HarmfulScore(model, tokenizer, prompts.Harmful, cancellationToken).Estimate;
+                    var alignedHs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
                     using var alignedWeights = WeightSnapshot.Of(model);
 
                     foreach (string scorerName in grid.Scorers)
@@ -92,9 +92,9 @@ public sealed class ExperimentRunner
                         alignedWeights.Restore(model);
                         Report($"seed {seed}: {selectorName}/{defenseName}/{scorerName}/{prunerName}, attack p = {p}");
                         var (finetuneSeconds, pruningSeconds) = await AttackAsync(grid, seed, p, scorerName, prunerName, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
-                        var hs = _evaluator.HarmfulScore(model, tokenizer, prompts.Harmful, cancellationToken).Estimate;
-                        var refusal = _evaluator.OverRefusal(model, tokenizer, prompts.Benign, cancellationToken).Estimate;
-                        var fa = _evaluator.Accuracy(model, tokenizer, prompts.Task, cancellationToken).Estimate;
+                        var hs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
+                        var refusal = (await _evaluator.OverRefusalAsync(model, tokenizer, prompts.Benign, cancellationToken).ConfigureAwait(false)).Estimate;
+                        var fa = (await _evaluator.AccuracyAsync(model, tokenizer, prompts.Task, cancellationToken).ConfigureAwait(false)).Estimate;
                         model.DetachLora();
                         var row = new ExperimentRow(seed, selectorName, defenseName, scorerName, prunerName, p, selected.Safety.Count,
                             alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak);

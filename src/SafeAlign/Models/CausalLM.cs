@@ -15,11 +15,15 @@ namespace SafeAlign.Models;
 /// <c>model.embed_tokens</c>, <c>model.layers.{i}</c>, <c>model.norm</c>, <c>lm_head</c> (absent when tied).
 /// Every linear projection is a <see cref="LoraLinear"/>, so adapters attach without model surgery, and
 /// <see cref="Taps"/> exposes intermediate tensors to the methods built on it.
+/// A config with <see cref="ModelConfig.NumLabels"/> (<c>*ForSequenceClassification</c>) gives the same trunk with a
+/// <c>score</c> head instead of <c>lm_head</c>, as HF's <c>LlamaForSequenceClassification</c>: one family driven by
+/// config flags, so classifiers load, train (through the same <c>Trainer</c>) and save like any causal LM.
 /// </summary>
 public sealed class CausalLM : nn.Module
 {
     [ComponentName(Name = "model")] private readonly DecoderStack _model;
     [ComponentName(Name = "lm_head")] private readonly LoraLinear? _lmHead;
+    [ComponentName(Name = "score")] private readonly LoraLinear? _score;
     private readonly RotaryEmbedding _rope;
 
     /// <summary>Creates a model with uninitialised weights; use <see cref="FromPretrained"/> or <see cref="InitializeWeights"/>.</summary>
@@ -29,7 +33,9 @@ public sealed class CausalLM : nn.Module
         Dtype = dtype;
         Device = device ?? CPU;
         _model = new DecoderStack(config, dtype, Device, Taps);
-        if (!config.TieWordEmbeddings)
+        if (config.NumLabels is int labels)
+            _score = new LoraLinear(config.HiddenSize, labels, bias: false, dtype, Device);
+        else if (!config.TieWordEmbeddings)
             _lmHead = new LoraLinear(config.HiddenSize, config.VocabSize, bias: false, dtype, Device);
         _rope = new RotaryEmbedding(config, Device);
         RegisterComponents();
@@ -101,7 +107,10 @@ public sealed class CausalLM : nn.Module
         }
     }
 
-    /// <summary>Logits (B, T, vocab) in the compute dtype. See <see cref="HiddenStates"/> for the arguments.</summary>
+    /// <summary>
+    /// Logits (B, T, vocab) in the compute dtype, or per-position label scores (B, T, labels) for a sequence classifier.
+    /// See <see cref="HiddenStates"/> for the arguments.
+    /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null)
     {
         using var scope = NewDisposeScope();
@@ -136,13 +145,37 @@ public sealed class CausalLM : nn.Module
         return _model.call(ids, context).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Projects hidden states (B, T, hidden) to logits (B, T, vocab) with lm_head or the tied embedding.</summary>
+    /// <summary>
+    /// Projects hidden states (…, hidden) to logits (…, vocab) with lm_head or the tied embedding, or to label scores
+    /// (…, labels) with the <c>score</c> head of a sequence classifier.
+    /// </summary>
     public Tensor Logits(Tensor hidden) =>
-        _lmHead is not null ? _lmHead.call(hidden) : nn.functional.linear(hidden, _model.Embedding.Weight);
+        _score is not null ? _score.call(hidden) : _lmHead is not null ? _lmHead.call(hidden) : nn.functional.linear(hidden, _model.Embedding.Weight);
 
-    /// <summary>Every LoRA-capable projection with its HF path, e.g. ("model.layers.0.self_attn.q_proj", ...).</summary>
+    /// <summary>
+    /// A sequence classifier's label scores (B, labels), read at each row's last real token as HF's
+    /// <c>*ForSequenceClassification</c> pools; works with left or right padding.
+    /// </summary>
+    /// <param name="inputIds">Token ids (B, T), int64.</param>
+    /// <param name="attentionMask">1 for real tokens, 0 for padding (B, T); null = no padding (the last position is pooled).</param>
+    /// <exception cref="InvalidOperationException">The model has no classification head (its config has no num_labels).</exception>
+    public Tensor SequenceLogits(Tensor inputIds, Tensor? attentionMask = null)
+    {
+        if (_score is null)
+            throw new InvalidOperationException($"This {Config.Architecture} model is a causal LM; SequenceLogits needs a *ForSequenceClassification config (num_labels).");
+        using var scope = NewDisposeScope();
+        var hidden = HiddenStates(inputIds, attentionMask);                                     // (B, T, H)
+        long b = hidden.shape[0], t = hidden.shape[1], h = hidden.shape[2];
+        var last = attentionMask is null
+            ? full(b, t - 1, dtype: int64, device: Device)                                      // (B,)
+            : (arange(t, dtype: int64, device: Device).unsqueeze(0) * attentionMask.to(Device).to(int64)).argmax(-1); // (B,) last real position
+        var pooled = hidden.gather(1, last.view(b, 1, 1).expand(b, 1, h)).squeeze(1);          // (B, H)
+        return _score.call(pooled).MoveToOuterDisposeScope();                                   // (B, labels)
+    }
+
+    /// <summary>Every LoRA-capable projection (output heads excluded) with its HF path, e.g. ("model.layers.0.self_attn.q_proj", ...).</summary>
     public IEnumerable<(string Path, LoraLinear Linear)> Projections() =>
-        named_modules().Where(m => m.module is LoraLinear && m.name != "lm_head").Select(m => (m.name, (LoraLinear)m.module));
+        named_modules().Where(m => m.module is LoraLinear && m.name is not ("lm_head" or "score")).Select(m => (m.name, (LoraLinear)m.module));
 
     /// <summary>
     /// Attaches a fresh LoRA adapter to the projections <paramref name="config"/> targets and freezes every
@@ -201,14 +234,31 @@ public sealed class CausalLM : nn.Module
         base.Dispose(disposing);
     }
 
-    private void LoadWeights(SafetensorsCheckpoint checkpoint, string folder)
+    /// <summary>
+    /// Loads only the trunk (<c>model.*</c>: embedding, layers, final norm) from a causal-LM or classifier folder,
+    /// leaving the output head as it is: how a classifier starts from a pretrained LM.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The folder lacks a trunk weight or holds one of another shape.</exception>
+    public void LoadTrunkWeights(string folder)
     {
-        var expected = named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        var missing = expected.Keys.Where(k => !checkpoint.Contains(k)).ToList();
-        var unexpected = checkpoint.TensorNames.Where(k => !expected.ContainsKey(k) && !IgnorableKey(k)).ToList();
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        using var checkpoint = SafetensorsCheckpoint.Open(folder);
+        LoadWeights(checkpoint, folder, name => name.StartsWith(TrunkPrefix, StringComparison.Ordinal));
+    }
+
+    private const string TrunkPrefix = "model.";
+
+    private void LoadWeights(SafetensorsCheckpoint checkpoint, string folder, Func<string, bool>? include = null)
+    {
+        include ??= _ => true;
+        var expected = named_parameters().Where(p => include(p.name)).ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        var missing = expected.Where(k => !checkpoint.Contains(k.Key)).Select(k => $"{k.Key} (expected [{string.Join(", ", k.Value.shape)}])").ToList();
+        var unexpected = checkpoint.TensorNames.Where(k => include(k) && !expected.ContainsKey(k) && !IgnorableKey(k)).ToList();
+        string files = string.Join(", ", checkpoint.Files.Select(f => Path.GetFileName(f.Path)));
         if (missing.Count > 0 || unexpected.Count > 0)
         {
-            throw new ModelLoadException($"'{folder}' does not match its config ({Config.Architecture}, {Config.NumHiddenLayers} layers): " +
+            string kind = Config.IsSequenceClassifier ? $"{Config.Architecture} sequence classifier, {Config.NumLabels} labels" : Config.Architecture.ToString();
+            throw new ModelLoadException($"'{folder}' ({files}) does not match its config ({kind}, {Config.NumHiddenLayers} layers, hidden {Config.HiddenSize}): " +
                 $"missing [{string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}], " +
                 $"unexpected [{string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", ..." : "")}].");
         }
@@ -217,7 +267,7 @@ public sealed class CausalLM : nn.Module
         {
             var info = checkpoint.Info(name);
             if (!info.Shape.SequenceEqual(parameter.shape))
-                throw new ModelLoadException($"'{folder}': tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the config implies [{string.Join(", ", parameter.shape)}].");
+                throw new ModelLoadException($"'{folder}' ({files}): tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the config implies [{string.Join(", ", parameter.shape)}].");
             checkpoint.ReadInto(name, parameter);
         }
     }

@@ -100,6 +100,25 @@ public sealed class ModelConfig
     /// <summary><c>torch_dtype</c> (or v5 <c>dtype</c>) as written, e.g. "bfloat16"; null when absent.</summary>
     public string? TorchDtype { get; init; }
 
+    /// <summary>
+    /// Width of a sequence-classification head (<c>*ForSequenceClassification</c>: <c>num_labels</c>, or the size of
+    /// <c>id2label</c>); null for a causal LM. When set, the model's output projection is <c>score</c> (hidden → labels,
+    /// no bias) instead of <c>lm_head</c>, as in HF's <c>LlamaForSequenceClassification</c>.
+    /// </summary>
+    public int? NumLabels { get; init; }
+
+    /// <summary>Label names by index (<c>id2label</c>); empty when the config gives none.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>
+    /// <c>problem_type</c>: "single_label_classification", "multi_label_classification" (beaver-dam: one sigmoid per
+    /// harm category) or "regression"; null when absent.
+    /// </summary>
+    public string? ProblemType { get; init; }
+
+    /// <summary>Whether this config describes a sequence classifier (<see cref="NumLabels"/> is set).</summary>
+    public bool IsSequenceClassifier => NumLabels is not null;
+
     /// <summary>Reads and validates <c>config.json</c> from a model folder or a file path.</summary>
     /// <exception cref="ModelConfigException">The file is not valid JSON, a field is missing or out of range, or the model is unsupported.</exception>
     public static ModelConfig Load(string path)
@@ -126,7 +145,8 @@ public sealed class ModelConfig
             throw new ModelConfigException(source, null, $"not valid JSON ({e.Message})", e);
         }
         var reader = new ConfigReader(root, source);
-        var architecture = ReadArchitecture(reader);
+        var (architecture, classifier) = ReadArchitecture(reader);
+        var (numLabels, labels) = classifier ? ReadLabels(reader) : (null, []);
         int hidden = reader.Int("hidden_size", required: true, min: 1)!.Value;
         int heads = reader.Int("num_attention_heads", required: true, min: 1)!.Value;
         int kvHeads = reader.Int("num_key_value_heads", min: 1) ?? heads;
@@ -176,22 +196,48 @@ public sealed class ModelConfig
             EosTokenIds = reader.IntOrInts("eos_token_id"),
             PadTokenId = reader.Int("pad_token_id", min: 0),
             TorchDtype = reader.String("torch_dtype") ?? reader.String("dtype"),
+            NumLabels = numLabels,
+            Labels = labels,
+            ProblemType = classifier ? reader.String("problem_type") : null,
         };
+    }
+
+    /// <summary>
+    /// A copy of this config with a sequence-classification head of <paramref name="numLabels"/> outputs (or, with
+    /// null, as a causal LM): how a classifier is built on a causal LM's trunk.
+    /// </summary>
+    /// <exception cref="ArgumentException">The label names do not match <paramref name="numLabels"/>.</exception>
+    public ModelConfig WithHead(int? numLabels, IReadOnlyList<string>? labels = null, string? problemType = null)
+    {
+        if (numLabels < 1)
+            throw new ArgumentOutOfRangeException(nameof(numLabels), numLabels, "A classification head needs at least one label.");
+        labels ??= [];
+        if (labels.Count != 0 && labels.Count != numLabels)
+            throw new ArgumentException($"{labels.Count} label names for {numLabels} labels.", nameof(labels));
+        return new ModelConfig
+        {
+            Architecture = Architecture, VocabSize = VocabSize, HiddenSize = HiddenSize, IntermediateSize = IntermediateSize,
+            NumHiddenLayers = NumHiddenLayers, NumAttentionHeads = NumAttentionHeads, NumKeyValueHeads = NumKeyValueHeads, HeadDim = HeadDim,
+            RmsNormEps = RmsNormEps, RopeTheta = RopeTheta, RopeScaling = RopeScaling, MaxPositionEmbeddings = MaxPositionEmbeddings,
+            TieWordEmbeddings = TieWordEmbeddings, QkvBias = QkvBias, OutputBias = OutputBias, MlpBias = MlpBias, QkNorm = QkNorm,
+            SlidingWindow = SlidingWindow, BosTokenId = BosTokenId, EosTokenIds = EosTokenIds, PadTokenId = PadTokenId, TorchDtype = TorchDtype,
+            NumLabels = numLabels, Labels = numLabels is null ? [] : labels, ProblemType = numLabels is null ? null : problemType,
+        }.Validate();
     }
 
     /// <summary>This config as a Hugging Face <c>config.json</c> (what <see cref="Parse"/> reads back).</summary>
     public string ToJson()
     {
-        var (architecture, modelType) = Architecture switch
+        var (family, modelType) = Architecture switch
         {
-            ModelArchitecture.Mistral => ("MistralForCausalLM", "mistral"),
-            ModelArchitecture.Qwen2 => ("Qwen2ForCausalLM", "qwen2"),
-            ModelArchitecture.Qwen3 => ("Qwen3ForCausalLM", "qwen3"),
-            _ => ("LlamaForCausalLM", "llama"),
+            ModelArchitecture.Mistral => ("Mistral", "mistral"),
+            ModelArchitecture.Qwen2 => ("Qwen2", "qwen2"),
+            ModelArchitecture.Qwen3 => ("Qwen3", "qwen3"),
+            _ => ("Llama", "llama"),
         };
         var json = new JsonObject
         {
-            ["architectures"] = new JsonArray(architecture),
+            ["architectures"] = new JsonArray(family + (IsSequenceClassifier ? SequenceClassificationSuffix : CausalLMSuffix)),
             ["model_type"] = modelType,
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
@@ -231,6 +277,15 @@ public sealed class ModelConfig
             json["eos_token_id"] = new JsonArray(EosTokenIds.Select(e => (JsonNode)e).ToArray());
         if (PadTokenId is int pad)
             json["pad_token_id"] = pad;
+        if (NumLabels is int numLabels)
+        {
+            var names = Enumerable.Range(0, numLabels).Select(i => Labels.Count == numLabels ? Labels[i] : "LABEL_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            json["num_labels"] = numLabels;
+            json["id2label"] = new JsonObject(names.Select((n, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)n)));
+            json["label2id"] = new JsonObject(names.Select((n, i) => KeyValuePair.Create(n, (JsonNode?)i)));
+            if (ProblemType is not null)
+                json["problem_type"] = ProblemType;
+        }
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -256,22 +311,53 @@ public sealed class ModelConfig
             throw new ModelConfigException("ModelConfig", "num_key_value_heads", $"{NumKeyValueHeads} does not divide num_attention_heads {NumAttentionHeads}");
         if (HeadDim % 2 != 0)
             throw new ModelConfigException("ModelConfig", "head_dim", $"{HeadDim} is odd; RoPE needs an even head dimension");
+        if (NumLabels is int labels)
+        {
+            Positive(labels, "num_labels");
+            if (Labels.Count != 0 && Labels.Count != labels)
+                throw new ModelConfigException("ModelConfig", "id2label", $"{Labels.Count} names for num_labels {labels}");
+        }
         return this;
     }
 
-    private static ModelArchitecture ReadArchitecture(ConfigReader reader)
+    private const string CausalLMSuffix = "ForCausalLM";
+    private const string SequenceClassificationSuffix = "ForSequenceClassification";
+
+    private static (ModelArchitecture Architecture, bool Classifier) ReadArchitecture(ConfigReader reader)
     {
         string? name = reader.FirstString("architectures");
         string? modelType = reader.String("model_type");
-        return (name, modelType) switch
+        bool classifier = name?.EndsWith(SequenceClassificationSuffix, StringComparison.Ordinal) == true;
+        string? family = name is null ? null : classifier ? name[..^SequenceClassificationSuffix.Length] : name.EndsWith(CausalLMSuffix, StringComparison.Ordinal) ? name[..^CausalLMSuffix.Length] : name;
+        var architecture = (family, modelType) switch
         {
-            ("LlamaForCausalLM", _) or (null, "llama") => ModelArchitecture.Llama,
-            ("MistralForCausalLM", _) or (null, "mistral") => ModelArchitecture.Mistral,
-            ("Qwen2ForCausalLM", _) or (null, "qwen2") => ModelArchitecture.Qwen2,
-            ("Qwen3ForCausalLM", _) or (null, "qwen3") => ModelArchitecture.Qwen3,
+            ("Llama", _) or (null, "llama") => ModelArchitecture.Llama,
+            ("Mistral", _) or (null, "mistral") => ModelArchitecture.Mistral,
+            ("Qwen2", _) or (null, "qwen2") => ModelArchitecture.Qwen2,
+            ("Qwen3", _) or (null, "qwen3") => ModelArchitecture.Qwen3,
             _ => throw new ModelConfigException(reader.Source, "architectures",
-                $"'{name ?? modelType ?? "(none)"}' is not supported; expected LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM or Qwen3ForCausalLM"),
+                $"'{name ?? modelType ?? "(none)"}' is not supported; expected LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM or Qwen3ForCausalLM, or the same families' *ForSequenceClassification"),
         };
+        return (architecture, classifier);
+    }
+
+    // HF: num_labels when given, else the size of id2label, else 2 (PretrainedConfig's default).
+    private static (int? NumLabels, IReadOnlyList<string> Labels) ReadLabels(ConfigReader reader)
+    {
+        int? numLabels = reader.Int("num_labels", min: 1);
+        var id2label = reader.Object("id2label");
+        if (id2label is null)
+            return (numLabels ?? 2, []);
+        var names = new string[id2label.Count];
+        foreach (var (key, value) in id2label)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index) || index >= names.Length || names[index] is not null)
+                throw new ModelConfigException(reader.Source, "id2label", $"key '{key}'; expected the indices 0..{names.Length - 1}, each once");
+            names[index] = value is JsonValue v && v.TryGetValue(out string? label) ? label : throw new ModelConfigException(reader.Source, $"id2label.{key}", $"{value?.ToJsonString() ?? "null"}; expected a string");
+        }
+        if (numLabels is int n && n != names.Length)
+            throw new ModelConfigException(reader.Source, "num_labels", $"{n}, but id2label has {names.Length} entries");
+        return (names.Length, names);
     }
 
     private static RopeScaling? ReadRopeScaling(ConfigReader rope)
