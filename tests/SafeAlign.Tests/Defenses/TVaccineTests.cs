@@ -145,6 +145,29 @@ public sealed class TVaccineTests
         Assert.All(model.named_parameters().Where(p => p.name.Contains("lora_", StringComparison.Ordinal)), p => Assert.True(p.parameter.requires_grad, p.name));
     }
 
+    [Fact]
+    public void Step_WithProbesAndDraws_LeaksNoTensor()
+    {
+        using var model = PerturbationOracle.LoraModel(layers: 4);
+        var batch = PerturbationOracle.Batch(2);
+        using var step = new TVaccineStep(model, new TVaccineOptions { ActiveLayers = 2, ProbeInterval = 1, ResampleInterval = 1 }, ProbePool());
+        int t = 0;
+        long Live()
+        {
+            using (torch.NewDisposeScope())
+                step.Step(model, batch, new StepContext(t++, 0, 1));
+            model.zero_grad();
+            return DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        }
+
+        long afterOne = Live();
+        Live();
+        long afterThree = Live();
+
+        Assert.True(model.Taps.IsEmpty);
+        Assert.Equal(afterOne, afterThree);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
