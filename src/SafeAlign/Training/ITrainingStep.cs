@@ -1,4 +1,5 @@
 using SafeAlign.Models;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SafeAlign.Training;
@@ -15,6 +16,14 @@ public interface ITrainingStep
     /// <see cref="StepContext.LossScale"/> before <c>backward()</c> so accumulated gradients average.
     /// </summary>
     Tensor Step(CausalLM model, TrainingBatch batch, StepContext context);
+
+    /// <summary>
+    /// Parameters the coming optimizer step must leave exactly as they are: the trainer drops their gradients before
+    /// clipping, and AdamW skips a parameter without a gradient (no update, no momentum, no weight decay), as PyTorch
+    /// does for a parameter with <c>requires_grad=False</c>. Asked once per optimizer step, after its last micro-batch.
+    /// Default: none. T-Vaccine freezes the layers outside its sampled set this way.
+    /// </summary>
+    IEnumerable<Parameter> FrozenParameters() => [];
 }
 
 /// <summary>What a step needs to know about where the loop is.</summary>

@@ -96,6 +96,8 @@ public sealed class Trainer
                     lr = o.LearningRate * Multiplier(completed, totalSteps, warmup);
                     foreach (var group in optimizer.ParamGroups)
                         group.LearningRate = lr;
+                    foreach (var frozen in step.FrozenParameters())
+                        frozen.grad = null; // zero_grad leaves zeros, which AdamW would still decay and move by momentum
                     if (o.MaxGradNorm > 0)
                         nn.utils.clip_grad_norm_(parameters, o.MaxGradNorm);
                     optimizer.step();
