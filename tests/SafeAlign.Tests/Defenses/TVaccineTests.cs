@@ -1,3 +1,4 @@
+using SafeAlign.Data;
 using SafeAlign.Defenses;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Evaluation;

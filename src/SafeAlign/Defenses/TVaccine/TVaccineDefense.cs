@@ -8,7 +8,7 @@ namespace SafeAlign.Defenses.TVaccine;
 /// T-Vaccine (Liu et al., arXiv 2410.09760): Vaccine restricted to γ layers sampled with probability proportional to
 /// the gradient norm a harmful example leaves at each layer's attention output; only those layers are perturbed and
 /// only their attention adapters train (the reference code keeps every MLP adapter training, see
-/// <see cref="TVaccineOptions.TrainAllMlpAdapters"/>). Needs <see cref="AlignmentData.Harmful"/> for the probe.
+/// <see cref="TVaccineOptions.TrainAllMlpAdapters"/>). Needs <see cref="SafeAlign.Data.AlignmentData.Harmful"/> for the probe.
 /// Choices and defaults: docs/defenses.md#t-vaccine.
 /// </summary>
 public sealed class TVaccineDefense : TrainedAlignmentDefense<TVaccineOptions>

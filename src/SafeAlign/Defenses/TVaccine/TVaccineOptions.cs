@@ -12,7 +12,7 @@ public sealed class TVaccineOptions : AlignmentDefenseOptions
     /// <summary>K: optimizer steps between layer probes; the first probe runs at step 0 (default 200, <c>--probability_steps</c>).</summary>
     public int ProbeInterval { get; set; } = 200;
 
-    /// <summary>Harmful examples (the first ones of <see cref="AlignmentData.Harmful"/>) the probes cycle through, one per probe (default 200, <c>--prompt_data_size</c>).</summary>
+    /// <summary>Harmful examples (the first ones of <see cref="SafeAlign.Data.AlignmentData.Harmful"/>) the probes cycle through, one per probe (default 200, <c>--prompt_data_size</c>).</summary>
     public int ProbePoolSize { get; set; } = 200;
 
     /// <summary>J: optimizer steps between draws of the active layer set; the first draw is at step 0 (default 20, <c>--lisa_interval_steps</c>).</summary>
