@@ -3,6 +3,7 @@
 // after each stage. Usage: dotnet run --project samples/Quickstart [-- --seed N --device auto|cpu|cuda]
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;

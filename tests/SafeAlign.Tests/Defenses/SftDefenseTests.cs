@@ -1,3 +1,4 @@
+using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses;
 using SafeAlign.Training;
 using TorchSharp;

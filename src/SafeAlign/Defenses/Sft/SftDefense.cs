@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SafeAlign.Training;
 
-namespace SafeAlign.Defenses;
+namespace SafeAlign.Defenses.Sft;
 
 /// <summary>
 /// Plain supervised alignment, the baseline every paper compares against: cross-entropy on the response tokens of
