@@ -1,0 +1,47 @@
+using SafeAlign.Defenses.Sft;
+using SafeAlign.Defenses.TVaccine;
+using SafeAlign.Defenses.Vaccine;
+using SafeAlign.Native;
+using SafeAlign.Selection;
+
+namespace SafeAlign.DependencyInjection;
+
+/// <summary>
+/// Every setting <see cref="SafeAlignServiceCollectionExtensions.AddSafeAlign"/> registers, one property per stage
+/// method. Plain classes, so an app binds them from a configuration section (<c>configuration.GetSection("SafeAlign").Bind(options)</c>)
+/// with property names as keys, e.g. <c>SafeAlign:Vaccine:Rho</c>; see docs/architecture.md.
+/// </summary>
+public sealed class SafeAlignOptions
+{
+    /// <summary>The device every stage runs on (default "auto": CUDA when present, else CPU).</summary>
+    public DeviceOptions Device { get; set; } = new();
+
+    /// <summary>The defense resolved for an unkeyed <c>IAlignmentDefense</c> (default "sft").</summary>
+    public string DefaultDefense { get; set; } = SftDefense.DefenseName;
+
+    /// <summary>Plain supervised alignment.</summary>
+    public SftOptions Sft { get; set; } = new();
+
+    /// <summary>Vaccine (perturbation-aware alignment).</summary>
+    public VaccineOptions Vaccine { get; set; } = new();
+
+    /// <summary>T-Vaccine (layer-sampled Vaccine).</summary>
+    public TVaccineOptions TVaccine { get; set; } = new();
+
+    /// <summary>The random-subset selector baseline.</summary>
+    public RandomSelectorOptions RandomSelector { get; set; } = new();
+
+    /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
+    public SafeAlignOptions Validate()
+    {
+        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RandomSelector is null)
+            throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
+        if (string.IsNullOrWhiteSpace(DefaultDefense))
+            throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
+        Sft.Validate();
+        Vaccine.Validate();
+        TVaccine.Validate();
+        RandomSelector.Validate();
+        return this;
+    }
+}

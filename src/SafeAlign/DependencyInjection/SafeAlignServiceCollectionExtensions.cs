@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using SafeAlign.Defenses;
+using SafeAlign.Defenses.Sft;
+using SafeAlign.Defenses.TVaccine;
+using SafeAlign.Defenses.Vaccine;
+using SafeAlign.Evaluation;
+using SafeAlign.Selection;
+
+namespace SafeAlign.DependencyInjection;
+
+/// <summary>Registers SafeAlign's stages with a service collection.</summary>
+public static class SafeAlignServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers SafeAlign: the options as a singleton, every defense as a keyed <see cref="IAlignmentDefense"/> under its
+    /// name ("sft", "vaccine", "t-vaccine"), the default defense as the unkeyed one, selectors keyed by name, and the
+    /// default judge and evaluator. Everything is added with TryAdd, so a registration made before this call wins and
+    /// any stage can be swapped with <c>services.Replace(...)</c> afterwards.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Adjusts the options (e.g. binds them from configuration).</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddSafeAlign(this IServiceCollection services, Action<SafeAlignOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = new SafeAlignOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        services.TryAddSingleton(options);
+
+        AddDefense(services, SftDefense.DefenseName, sp => new SftDefense(options.Sft, sp.GetService<ILoggerFactory>()));
+        AddDefense(services, VaccineDefense.DefenseName, sp => new VaccineDefense(options.Vaccine, sp.GetService<ILoggerFactory>()));
+        AddDefense(services, TVaccineDefense.DefenseName, sp => new TVaccineDefense(options.TVaccine, sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IAlignmentDefense>(sp.GetRequiredService<SafeAlignOptions>().DefaultDefense));
+
+        services.TryAddKeyedSingleton<IAlignmentDataSelector>(RandomSelector.SelectorName, (_, _) => new RandomSelector(options.RandomSelector));
+
+        services.TryAddSingleton<IHarmfulnessJudge>(_ => new RefusalPatternJudge());
+        services.TryAddSingleton(sp => new SafetyEvaluator(sp.GetRequiredService<IHarmfulnessJudge>()));
+        return services;
+    }
+
+    private static void AddDefense(IServiceCollection services, string name, Func<IServiceProvider, IAlignmentDefense> create) =>
+        services.TryAddKeyedSingleton(name, (sp, _) => create(sp));
+}

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SafeAlign.Defenses;
+using SafeAlign.Defenses.Sft;
+using SafeAlign.Defenses.TVaccine;
+using SafeAlign.Defenses.Vaccine;
+using SafeAlign.DependencyInjection;
+using SafeAlign.Evaluation;
+using SafeAlign.Selection;
+using SafeAlign.Tests.Defenses;
+
+namespace SafeAlign.Tests.DependencyInjection;
+
+public sealed class AddSafeAlignTests
+{
+    [Fact]
+    public void AddSafeAlign_RegistersEveryDefenseByName_AndTheConfiguredDefault()
+    {
+        using var provider = new ServiceCollection().AddSafeAlign(o =>
+        {
+            o.DefaultDefense = "vaccine";
+            o.Vaccine.Rho = 3;
+        }).BuildServiceProvider();
+
+        Assert.IsType<SftDefense>(provider.GetRequiredKeyedService<IAlignmentDefense>("sft"));
+        var vaccine = Assert.IsType<VaccineDefense>(provider.GetRequiredKeyedService<IAlignmentDefense>("vaccine"));
+        Assert.Equal(3, vaccine.Options.Rho);
+        Assert.IsType<TVaccineDefense>(provider.GetRequiredKeyedService<IAlignmentDefense>("t-vaccine"));
+        Assert.Same(vaccine, provider.GetRequiredService<IAlignmentDefense>());
+        Assert.IsType<RandomSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("random"));
+        Assert.IsType<RefusalPatternJudge>(provider.GetRequiredService<IHarmfulnessJudge>());
+        Assert.NotNull(provider.GetRequiredService<SafetyEvaluator>());
+    }
+
+    [Fact]
+    public void AddSafeAlign_StagesAreReplaceable()
+    {
+        var services = new ServiceCollection().AddSafeAlign();
+        var judge = new RefusalPatternJudge(["nope"]);
+        services.Replace(ServiceDescriptor.Singleton<IHarmfulnessJudge>(judge));
+        services.Replace(ServiceDescriptor.KeyedSingleton<IAlignmentDefense>("sft", new SftDefense(new SftOptions { Epochs = 7 })));
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Same(judge, provider.GetRequiredService<IHarmfulnessJudge>());
+        Assert.Equal(7, Assert.IsType<SftDefense>(provider.GetRequiredService<IAlignmentDefense>()).Options.Epochs);
+    }
+
+    [Fact]
+    public void AddSafeAlign_BadOptions_ThrowAtRegistration_AndAnUnknownDefaultAtResolution()
+    {
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.Vaccine.LearningRate = 0));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.DefaultDefense = " "));
+        using var provider = new ServiceCollection().AddSafeAlign(o => o.DefaultDefense = "vacine").BuildServiceProvider();
+        Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IAlignmentDefense>());
+    }
+
+    [Fact]
+    public async Task AddSafeAlign_ResolvedDefense_Aligns()
+    {
+        using var provider = new ServiceCollection().AddSafeAlign(o =>
+        {
+            o.Sft.Epochs = 1;
+            o.Sft.BatchSize = 16;
+        }).BuildServiceProvider();
+        using var model = DefenseFixture.Model();
+
+        var result = await provider.GetRequiredService<IAlignmentDefense>().AlignAsync(new AlignmentRequest(model, DefenseFixture.Tokenizer(), DefenseFixture.Data()));
+
+        Assert.Equal(6, result.Training.Steps);
+        Assert.NotNull(model.Lora);
+    }
+}
