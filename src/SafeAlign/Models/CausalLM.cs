@@ -140,6 +140,12 @@ public sealed class CausalLM : nn.Module
     public Tensor Logits(Tensor hidden) =>
         _lmHead is not null ? _lmHead.call(hidden) : nn.functional.linear(hidden, _model.Embedding.Weight);
 
+    /// <summary>
+    /// Applies the final norm (<c>model.norm</c>) to hidden states (B, T, hidden): with <see cref="Logits"/>, the logit lens
+    /// that reads an intermediate layer as if it were the last.
+    /// </summary>
+    public Tensor FinalNorm(Tensor hidden) => _model.Norm.call(hidden);
+
     /// <summary>Every LoRA-capable projection with its HF path, e.g. ("model.layers.0.self_attn.q_proj", ...).</summary>
     public IEnumerable<(string Path, LoraLinear Linear)> Projections() =>
         named_modules().Where(m => m.module is LoraLinear && m.name != "lm_head").Select(m => (m.name, (LoraLinear)m.module));
