@@ -19,6 +19,9 @@ internal static class DefenseFixture
     private static readonly Lazy<TrainedTokenizerFiles> LazyTokenizer = new(() =>
         ByteLevelBpeTrainer.Train(WorldBaseModel.TokenizerCorpus(LazyWorld.Value), new ByteLevelBpeTrainerOptions { VocabularySize = 512 }));
 
+    /// <summary>The fixture world (attack and task pools for fine-tuning-stage tests).</summary>
+    public static SafetyWorld World() => LazyWorld.Value;
+
     /// <summary>A byte-level BPE trained on the fixture world's text, so its prompts are a few dozen tokens long.</summary>
     public static HfTokenizer Tokenizer() => LazyTokenizer.Value.Load();
 

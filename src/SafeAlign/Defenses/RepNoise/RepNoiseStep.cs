@@ -57,7 +57,7 @@ public sealed class RepNoiseStep : ITrainingStep
         var harmful = batch.Companion ?? throw new ArgumentException("RepNoise needs paired batches: the harmless batch must carry the harmful one as Companion (collate PairedExamples).", nameof(batch));
 
         using var scope = NewDisposeScope();
-        var differs = harmful.InputIds.ne(harmless.InputIds);                                   // (B, T) M
+        var differs = DifferingPositions(batch);                                                // (B, T) M
         var harmfulLabels = harmful.Labels.masked_fill(differs.logical_not(), TokenLoss.IgnoreIndex);
         var harmlessLabels = harmless.Labels.masked_fill(differs.logical_not(), TokenLoss.IgnoreIndex);
 
@@ -85,6 +85,13 @@ public sealed class RepNoiseStep : ITrainingStep
         var harmlessLoss = TokenLoss.Mean(model.Forward(harmless.InputIds, harmless.AttentionMask), harmlessLabels);
         var total = harmlessLoss + _beta * noise - _alpha * ascent.log();
         return new RepNoiseLoss(total.MoveToOuterDisposeScope(), harmlessLoss.MoveToOuterDisposeScope(), noise.MoveToOuterDisposeScope(), ascent.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>M (B, T), bool: positions where the harmful companion's token id differs from the harmless one's.</summary>
+    internal static Tensor DifferingPositions(TrainingBatch batch)
+    {
+        var harmful = batch.Companion ?? throw new ArgumentException("RepNoise needs paired batches: the harmless batch must carry the harmful one as Companion (collate PairedExamples).", nameof(batch));
+        return harmful.InputIds.ne(batch.InputIds);
     }
 
     // Per layer, the MLP output and standard-normal noise of its shape, both zeroed outside M, flattened per sample.
