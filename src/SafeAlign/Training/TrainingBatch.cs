@@ -13,6 +13,7 @@ public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor Attent
     /// <summary>
     /// The companion sequences of a batch of <see cref="PairedExample"/>s, padded to the same width as this batch so
     /// that position t of both refers to the same place (RepNoise compares them token by token); null otherwise.
+    /// <see cref="Tokens"/> counts the primary sequences only.
     /// </summary>
     public TrainingBatch? Companion { get; init; }
 

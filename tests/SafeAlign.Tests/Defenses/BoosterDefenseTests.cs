@@ -104,6 +104,23 @@ public sealed class BoosterDefenseTests
     }
 
     [Fact]
+    public void Step_DisposesEverythingItCreates()
+    {
+        using var model = AdaptedModel();
+        var step = new BoosterStep(5, 0.1, HarmfulStream());
+        var rows = Rows(DefenseFixture.Data().Safety.Take(4));
+        DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(rows, 0, CPU), new StepContext(0, 0, 1)));
+
+        long live = DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(rows, 0, CPU), new StepContext(1, 0, 1)));
+
+        Assert.Equal(0, live);
+        // The probe does see a snapshot that outlives the scope.
+        ParameterSnapshot? kept = null;
+        Assert.True(DefenseFixture.LiveTensorsAfter(() => kept = ParameterSnapshot.OfWeights(model.TrainableParameters().Select(p => p.Parameter).ToList())) > 0);
+        kept!.Dispose();
+    }
+
+    [Fact]
     public void Step_LambdaZero_IsPlainSft()
     {
         using var model = AdaptedModel();

@@ -57,6 +57,15 @@ internal static class DefenseFixture
         }
         : throw new InvalidOperationException();
 
+    /// <summary>Tensors still alive on this thread after <paramref name="step"/> ran inside its own dispose scope (0 = no leak).</summary>
+    public static long LiveTensorsAfter(Action step)
+    {
+        DisposeScopeManager.Statistics.Reset();
+        using (torch.NewDisposeScope())
+            step();
+        return DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+    }
+
     public static Dictionary<string, torch.Tensor> Snapshot(CausalLM model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
 }

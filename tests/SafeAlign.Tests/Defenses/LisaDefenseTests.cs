@@ -120,6 +120,20 @@ public sealed class LisaDefenseTests
     }
 
     [Fact]
+    public void Step_DisposesEverythingItCreates_ButTheAnchor()
+    {
+        using var model = AdaptedModel();
+        using var lisa = Step(ka: 1, kf: 3, total: 10);
+        var user = AlignmentRows().Take(3).ToList();
+        DefenseFixture.LiveTensorsAfter(() => lisa.Step(model, TrainingBatch.Collate(user, 0, CPU), new StepContext(0, 0, 1)));   // anchors w̃
+        DefenseFixture.LiveTensorsAfter(() => lisa.Step(model, TrainingBatch.Collate(user, 0, CPU), new StepContext(1, 0, 1)));   // switch: re-anchors
+
+        long live = DefenseFixture.LiveTensorsAfter(() => lisa.Step(model, TrainingBatch.Collate(user, 0, CPU), new StepContext(2, 0, 1)));
+
+        Assert.Equal(0, live);
+    }
+
+    [Fact]
     [Trait("Category", "Slow")]
     public void Attack_WithLisa_RunsTheJob_Deterministic_AndDiffersFromThePlainAttack()
     {

@@ -107,6 +107,19 @@ public sealed class RepNoiseDefenseTests
     }
 
     [Fact]
+    public void Step_DisposesEverythingItCreates()
+    {
+        using var model = AdaptedModel();
+        var step = new RepNoiseStep(1, 0.001);
+        var pairs = Pairs();
+        DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(pairs, 0, CPU), new StepContext(0, 0, 1))); // warm-up: gradients appear
+
+        long live = DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(pairs, 0, CPU), new StepContext(1, 0, 1)));
+
+        Assert.Equal(0, live);
+    }
+
+    [Fact]
     public void Step_UnpairedBatch_Throws()
     {
         using var model = AdaptedModel();
