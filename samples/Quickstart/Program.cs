@@ -3,8 +3,8 @@
 // after each stage. Usage: dotnet run --project samples/Quickstart [-- --seed N --device auto|cpu|cuda]
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses;
+using SafeAlign.Defenses.Sft;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;

@@ -5,9 +5,9 @@
 //        [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 using System.Diagnostics;
 using System.Globalization;
-using SafeAlign.Defenses.Sft;
 using SafeAlign.Data;
 using SafeAlign.Defenses;
+using SafeAlign.Defenses.Sft;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;

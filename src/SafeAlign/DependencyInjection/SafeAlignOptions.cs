@@ -1,3 +1,6 @@
+using SafeAlign.Defenses.Booster;
+using SafeAlign.Defenses.Lisa;
+using SafeAlign.Defenses.RepNoise;
 using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
@@ -28,19 +31,31 @@ public sealed class SafeAlignOptions
     /// <summary>T-Vaccine (layer-sampled Vaccine).</summary>
     public TVaccineOptions TVaccine { get; set; } = new();
 
+    /// <summary>RepNoise (representation noising).</summary>
+    public RepNoiseOptions RepNoise { get; set; } = new();
+
+    /// <summary>Booster (harmful-perturbation attenuation); also used by "booster+vaccine".</summary>
+    public BoosterOptions Booster { get; set; } = new();
+
+    /// <summary>Lisa, the fine-tuning-stage defense (used through <c>LisaDefense</c> with the alignment data).</summary>
+    public LisaOptions Lisa { get; set; } = new();
+
     /// <summary>The random-subset selector baseline.</summary>
     public RandomSelectorOptions RandomSelector { get; set; } = new();
 
     /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SafeAlignOptions Validate()
     {
-        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RandomSelector is null)
+        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null)
             throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
         if (string.IsNullOrWhiteSpace(DefaultDefense))
             throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
         Sft.Validate();
         Vaccine.Validate();
         TVaccine.Validate();
+        RepNoise.Validate();
+        Booster.Validate();
+        Lisa.Validate();
         RandomSelector.Validate();
         return this;
     }

@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using SafeAlign.Defenses;
+using SafeAlign.Defenses.Booster;
+using SafeAlign.Defenses.RepNoise;
 using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
@@ -15,7 +17,7 @@ public static class SafeAlignServiceCollectionExtensions
 {
     /// <summary>
     /// Registers SafeAlign: the options as a singleton, every defense as a keyed <see cref="IAlignmentDefense"/> under its
-    /// name ("sft", "vaccine", "t-vaccine"), the default defense as the unkeyed one, selectors keyed by name, and the
+    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name, and the
     /// default judge and evaluator. Everything is added with TryAdd, so a registration made before this call wins and
     /// any stage can be swapped with <c>services.Replace(...)</c> afterwards.
     /// </summary>
@@ -33,6 +35,10 @@ public static class SafeAlignServiceCollectionExtensions
         AddDefense(services, SftDefense.DefenseName, sp => new SftDefense(options.Sft, sp.GetService<ILoggerFactory>()));
         AddDefense(services, VaccineDefense.DefenseName, sp => new VaccineDefense(options.Vaccine, sp.GetService<ILoggerFactory>()));
         AddDefense(services, TVaccineDefense.DefenseName, sp => new TVaccineDefense(options.TVaccine, sp.GetService<ILoggerFactory>()));
+        AddDefense(services, RepNoiseDefense.DefenseName, sp => new RepNoiseDefense(options.RepNoise, sp.GetService<ILoggerFactory>()));
+        AddDefense(services, BoosterDefense.DefenseName, sp => new BoosterDefense(options.Booster, sp.GetService<ILoggerFactory>()));
+        AddDefense(services, BoosterDefense.DefenseName + "+" + VaccineDefense.DefenseName,
+            sp => new BoosterDefense(options.Booster, sp.GetService<ILoggerFactory>(), new VaccineStep(options.Vaccine.Rho)));
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IAlignmentDefense>(sp.GetRequiredService<SafeAlignOptions>().DefaultDefense));
 
         services.TryAddKeyedSingleton<IAlignmentDataSelector>(RandomSelector.SelectorName, (_, _) => new RandomSelector(options.RandomSelector));

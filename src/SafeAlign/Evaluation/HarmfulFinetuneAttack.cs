@@ -115,10 +115,25 @@ public sealed class HarmfulFinetuneAttack
     /// <param name="progress">Receives training progress.</param>
     /// <param name="cancellationToken">Stops training between steps.</param>
     public TrainingReport Run(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<SafetyExample> harmfulPool, IReadOnlyList<TaskExample> taskPool,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        RunCore(model, tokenizer, harmfulPool, taskPool, defense: null, progress, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Run(CausalLM, HfTokenizer, IReadOnlyList{SafetyExample}, IReadOnlyList{TaskExample}, IProgress{TrainingProgress}?, CancellationToken)"/>,
+    /// with the provider's fine-tuning-stage <paramref name="defense"/> (e.g. Lisa) supplying the training step.
+    /// </summary>
+    public TrainingReport Run(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<SafetyExample> harmfulPool, IReadOnlyList<TaskExample> taskPool,
+        IFinetuningDefense defense, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(defense);
+        return RunCore(model, tokenizer, harmfulPool, taskPool, defense, progress, cancellationToken);
+    }
+
+    private TrainingReport RunCore(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<SafetyExample> harmfulPool, IReadOnlyList<TaskExample> taskPool,
+        IFinetuningDefense? defense, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Train(model, tokenizer, BuildExamples(tokenizer, harmfulPool, taskPool), progress, cancellationToken);
+        return Train(model, tokenizer, BuildExamples(tokenizer, harmfulPool, taskPool), defense, progress, cancellationToken);
     }
 
     /// <summary>
@@ -128,9 +143,10 @@ public sealed class HarmfulFinetuneAttack
     /// <param name="model">The aligned model.</param>
     /// <param name="tokenizer">Its tokenizer (for the padding id).</param>
     /// <param name="examples">The user data.</param>
+    /// <param name="defense">A fine-tuning-stage defense (e.g. Lisa) that supplies the training step; none by default.</param>
     /// <param name="progress">Receives training progress.</param>
     /// <param name="cancellationToken">Stops training between steps.</param>
-    public TrainingReport Train(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<TokenizedExample> examples,
+    public TrainingReport Train(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<TokenizedExample> examples, IFinetuningDefense? defense = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -139,7 +155,7 @@ public sealed class HarmfulFinetuneAttack
         if (model.Lora is not null)
             model.MergeAndDetachLora();
         model.AttachLora(new LoraConfig { Rank = _options.LoraRank, Alpha = _options.LoraAlpha, TargetModules = [.. LoraConfig.AllProjections], Seed = _options.Seed });
-        var trainer = new Trainer(new TrainerOptions
+        var trainerOptions = new TrainerOptions
         {
             LearningRate = _options.LearningRate,
             Epochs = _options.Epochs,
@@ -151,8 +167,17 @@ public sealed class HarmfulFinetuneAttack
             PadTokenId = tokenizer.PadId ?? 0,
             Seed = _options.Seed,
             LogEvery = 10,
-        }, _logger);
-        return trainer.Run(model, examples, progress: progress, cancellationToken: cancellationToken);
+        };
+        var trainer = new Trainer(trainerOptions, _logger);
+        var step = defense?.CreateStep(new FinetuningJob(model, tokenizer, trainer.Options, trainer.TotalSteps(examples.Count), _options.MaxLength));
+        try
+        {
+            return trainer.Run(model, examples, step, progress, cancellationToken);
+        }
+        finally
+        {
+            (step as IDisposable)?.Dispose();
+        }
     }
 
     private static IEnumerable<T> Sample<T>(Random random, IReadOnlyList<T> pool, int count)

@@ -6,7 +6,7 @@ namespace SafeAlign.Experiments;
 
 /// <summary>
 /// The grid an <see cref="ExperimentRunner"/> runs on the embedded world: every combination of seed × selector ×
-/// defense × scorer × pruner × harmful ratio. Stage names refer to <see cref="ExperimentStages"/>;
+/// defense × fine-tuning defense × scorer × pruner × harmful ratio. Stage names refer to <see cref="ExperimentStages"/>;
 /// <see cref="ExperimentStages.None"/> skips a stage.
 /// </summary>
 public sealed class ExperimentGrid
@@ -19,6 +19,9 @@ public sealed class ExperimentGrid
 
     /// <summary>Alignment defenses (default "sft"); "none" leaves the base model unaligned.</summary>
     public IList<string> Defenses { get; set; } = ["sft"];
+
+    /// <summary>Fine-tuning-stage defenses the attack runs with (default none; "lisa").</summary>
+    public IList<string> Finetuning { get; set; } = [ExperimentStages.None];
 
     /// <summary>Token risk scorers applied to the user data before the attack (default none).</summary>
     public IList<string> Scorers { get; set; } = [ExperimentStages.None];
@@ -48,7 +51,7 @@ public sealed class ExperimentGrid
     public WorldBaseModelOptions BaseModel { get; set; } = new();
 
     /// <summary>Number of cells (rows) the grid produces.</summary>
-    public int Count => Seeds.Count * Selectors.Count * Defenses.Count * Scorers.Count * Pruners.Count * HarmfulRatios.Count;
+    public int Count => Seeds.Count * Selectors.Count * Defenses.Count * Finetuning.Count * Scorers.Count * Pruners.Count * HarmfulRatios.Count;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first empty or out-of-range setting.</summary>
     public ExperimentGrid Validate()
@@ -61,6 +64,7 @@ public sealed class ExperimentGrid
         NotEmpty(Seeds, nameof(Seeds));
         NotEmpty(Selectors, nameof(Selectors));
         NotEmpty(Defenses, nameof(Defenses));
+        NotEmpty(Finetuning, nameof(Finetuning));
         NotEmpty(Scorers, nameof(Scorers));
         NotEmpty(Pruners, nameof(Pruners));
         NotEmpty(HarmfulRatios, nameof(HarmfulRatios));

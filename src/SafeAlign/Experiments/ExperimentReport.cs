@@ -12,7 +12,7 @@ public static class ExperimentReport
 
     /// <summary>The CSV header, in column order.</summary>
     public const string CsvHeader =
-        "seed,selector,defense,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb";
+        "seed,selector,defense,finetuning,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb";
 
     /// <summary>Renders the rows as CSV (rates as percentages, 95 % Wilson bounds beside HS and FA).</summary>
     /// <param name="rows">The rows.</param>
@@ -25,7 +25,7 @@ public static class ExperimentReport
             var (hsLow, hsHigh) = r.HarmfulScore.Interval95;
             var (faLow, faHigh) = r.FinetuneAccuracy.Interval95;
             csv.AppendLine(string.Join(',',
-                r.Seed.ToString(Invariant), Quote(r.Selector), Quote(r.Defense), Quote(r.Scorer), Quote(r.Pruner), r.HarmfulRatio.ToString("G4", Invariant),
+                r.Seed.ToString(Invariant), Quote(r.Selector), Quote(r.Defense), Quote(r.Finetuning), Quote(r.Scorer), Quote(r.Pruner), r.HarmfulRatio.ToString("G4", Invariant),
                 r.AlignmentRows.ToString(Invariant), F(r.AlignedHarmfulScore.Percent), F(r.HarmfulScore.Percent), F(100 * hsLow), F(100 * hsHigh),
                 r.HarmfulScore.Count.ToString(Invariant), r.HarmfulScore.Total.ToString(Invariant), F(r.OverRefusal.Percent),
                 F(r.FinetuneAccuracy.Percent), F(100 * faLow), F(100 * faHigh), F(r.SelectionSeconds), F(r.AlignmentSeconds), F(r.FinetuneSeconds),
@@ -40,12 +40,12 @@ public static class ExperimentReport
     {
         ArgumentNullException.ThrowIfNull(rows);
         var md = new StringBuilder()
-            .Append("| seed | selector | defense | scorer | pruner | p | aligned HS % | HS % [95 % CI] | over-refusal % | FA % | align s | fine-tune s |\n")
-            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            .Append("| seed | selector | defense | fine-tuning | scorer | pruner | p | aligned HS % | HS % [95 % CI] | over-refusal % | FA % | align s | fine-tune s |\n")
+            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in rows)
         {
             var (low, high) = r.HarmfulScore.Interval95;
-            md.Append(Invariant, $"| {r.Seed} | {r.Selector} | {r.Defense} | {r.Scorer} | {r.Pruner} | {r.HarmfulRatio:G3} | {F(r.AlignedHarmfulScore.Percent)} | ")
+            md.Append(Invariant, $"| {r.Seed} | {r.Selector} | {r.Defense} | {r.Finetuning} | {r.Scorer} | {r.Pruner} | {r.HarmfulRatio:G3} | {F(r.AlignedHarmfulScore.Percent)} | ")
               .Append(Invariant, $"{F(r.HarmfulScore.Percent)} [{F(100 * low)}–{F(100 * high)}] | {F(r.OverRefusal.Percent)} | {F(r.FinetuneAccuracy.Percent)} | ")
               .Append(Invariant, $"{r.AlignmentSeconds:F0} | {r.FinetuneSeconds:F0} |\n");
         }
@@ -58,13 +58,13 @@ public static class ExperimentReport
     {
         ArgumentNullException.ThrowIfNull(rows);
         var md = new StringBuilder()
-            .Append("| selector | defense | scorer | pruner | p | seeds | aligned HS % | HS % | over-refusal % | FA % | align s | fine-tune s |\n")
-            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            .Append("| selector | defense | fine-tuning | scorer | pruner | p | seeds | aligned HS % | HS % | over-refusal % | FA % | align s | fine-tune s |\n")
+            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var group in rows.GroupBy(r => r.Configuration))
         {
             var g = group.ToList();
             var first = g[0];
-            md.Append(Invariant, $"| {first.Selector} | {first.Defense} | {first.Scorer} | {first.Pruner} | {first.HarmfulRatio:G3} | {g.Count} | ")
+            md.Append(Invariant, $"| {first.Selector} | {first.Defense} | {first.Finetuning} | {first.Scorer} | {first.Pruner} | {first.HarmfulRatio:G3} | {g.Count} | ")
               .Append(Spread(g.Select(r => r.AlignedHarmfulScore.Percent))).Append(" | ")
               .Append(Spread(g.Select(r => r.HarmfulScore.Percent))).Append(" | ")
               .Append(Spread(g.Select(r => r.OverRefusal.Percent))).Append(" | ")

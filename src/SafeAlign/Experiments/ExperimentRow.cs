@@ -6,6 +6,7 @@ namespace SafeAlign.Experiments;
 /// <param name="Seed">World seed.</param>
 /// <param name="Selector">Selector name ("none" for the whole alignment set).</param>
 /// <param name="Defense">Defense name ("none" for no alignment).</param>
+/// <param name="Finetuning">Fine-tuning-stage defense name (e.g. "lisa").</param>
 /// <param name="Scorer">Token risk scorer name.</param>
 /// <param name="Pruner">Pruner name.</param>
 /// <param name="HarmfulRatio">The attack's harmful ratio p.</param>
@@ -20,11 +21,11 @@ namespace SafeAlign.Experiments;
 /// <param name="PruningSeconds">Wall time of the pruning.</param>
 /// <param name="AlignmentPeakBytes">Peak working set of the process at the end of alignment.</param>
 public sealed record ExperimentRow(
-    long Seed, string Selector, string Defense, string Scorer, string Pruner, double HarmfulRatio, int AlignmentRows,
+    long Seed, string Selector, string Defense, string Finetuning, string Scorer, string Pruner, double HarmfulRatio, int AlignmentRows,
     RateEstimate AlignedHarmfulScore, RateEstimate HarmfulScore, RateEstimate OverRefusal, RateEstimate FinetuneAccuracy,
     double SelectionSeconds, double AlignmentSeconds, double FinetuneSeconds, double PruningSeconds, long AlignmentPeakBytes)
 {
     /// <summary>The configuration without the seed, for grouping rows across seeds.</summary>
     public string Configuration => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"{Selector}/{Defense}/{Scorer}/{Pruner}/p={HarmfulRatio:G3}");
+        $"{Selector}/{Defense}/{Finetuning}/{Scorer}/{Pruner}/p={HarmfulRatio:G3}");
 }

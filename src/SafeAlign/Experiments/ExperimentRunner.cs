@@ -18,7 +18,7 @@ namespace SafeAlign.Experiments;
 
 /// <summary>
 /// Runs an <see cref="ExperimentGrid"/> on the embedded world: per seed it builds the world and its base model, then
-/// per selector and defense selects and aligns once, and per scorer, pruner and harmful ratio restores the aligned
+/// per selector and defense selects and aligns once, and per fine-tuning defense, scorer, pruner and harmful ratio restores the aligned
 /// weights, attacks, prunes and measures HS, over-refusal and fine-tune accuracy. Rows come back in grid order.
 /// </summary>
 public sealed class ExperimentRunner
@@ -85,18 +85,20 @@ public sealed class ExperimentRunner
                     var alignedHs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
                     using var alignedWeights = WeightSnapshot.Of(model);
 
+                    foreach (string finetuningName in grid.Finetuning)
                     foreach (string scorerName in grid.Scorers)
                     foreach (string prunerName in grid.Pruners)
                     foreach (double p in grid.HarmfulRatios)
                     {
                         alignedWeights.Restore(model);
-                        Report($"seed {seed}: {selectorName}/{defenseName}/{scorerName}/{prunerName}, attack p = {p}");
-                        var (finetuneSeconds, pruningSeconds) = await AttackAsync(grid, seed, p, scorerName, prunerName, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
+                        Report($"seed {seed}: {selectorName}/{defenseName}/{finetuningName}/{scorerName}/{prunerName}, attack p = {p}");
+                        var stages = new CellStages(finetuningName, scorerName, prunerName);
+                        var (finetuneSeconds, pruningSeconds) = await AttackAsync(grid, seed, p, stages, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
                         var hs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
                         var refusal = (await _evaluator.OverRefusalAsync(model, tokenizer, prompts.Benign, cancellationToken).ConfigureAwait(false)).Estimate;
                         var fa = (await _evaluator.AccuracyAsync(model, tokenizer, prompts.Task, cancellationToken).ConfigureAwait(false)).Estimate;
                         model.DetachLora();
-                        var row = new ExperimentRow(seed, selectorName, defenseName, scorerName, prunerName, p, selected.Safety.Count,
+                        var row = new ExperimentRow(seed, selectorName, defenseName, finetuningName, scorerName, prunerName, p, selected.Safety.Count,
                             alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak);
                         rows.Add(row);
                         _logger.LogInformation("{Configuration} seed {Seed}: HS {HS}, over-refusal {Refusal}, FA {FA}", row.Configuration, seed, hs, refusal, fa);
@@ -120,7 +122,9 @@ public sealed class ExperimentRunner
         return (data.WithSafety(selection.Indices.Select(i => data.Safety[i]).ToList()), selection.Elapsed.TotalSeconds);
     }
 
-    private async Task<(double Finetune, double Pruning)> AttackAsync(ExperimentGrid grid, long seed, double p, string scorerName, string prunerName,
+    private readonly record struct CellStages(string Finetuning, string Scorer, string Pruner);
+
+    private async Task<(double Finetune, double Pruning)> AttackAsync(ExperimentGrid grid, long seed, double p, CellStages cell,
         CausalLM model, HfTokenizer tokenizer, SafetyWorld world, AlignmentData reference, CancellationToken cancellationToken)
     {
         var options = grid.Attack;
@@ -132,18 +136,19 @@ public sealed class ExperimentRunner
         }, _loggerFactory.CreateLogger<Trainer>());
         var clock = Stopwatch.StartNew();
         IReadOnlyList<TokenizedExample> examples = attack.BuildExamples(tokenizer, world.AttackPool, world.TaskTrain[grid.Task]);
-        if (Is(scorerName))
+        if (Is(cell.Scorer))
         {
-            var scores = await _stages.Scorers[scorerName](seed).ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, reference), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var scores = await _stages.Scorers[cell.Scorer](seed).ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, reference), cancellationToken: cancellationToken).ConfigureAwait(false);
             examples = scores.Masked;
         }
-        await Task.Factory.StartNew(() => attack.Train(model, tokenizer, examples, cancellationToken: cancellationToken), cancellationToken,
+        var finetuning = Is(cell.Finetuning) ? _stages.Finetuning[cell.Finetuning](seed, reference) : null;
+        await Task.Factory.StartNew(() => attack.Train(model, tokenizer, examples, finetuning, cancellationToken: cancellationToken), cancellationToken,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         double finetune = clock.Elapsed.TotalSeconds;
-        if (!Is(prunerName))
+        if (!Is(cell.Pruner))
             return (finetune, 0);
         clock.Restart();
-        await _stages.Pruners[prunerName](seed).PruneAsync(new PruningRequest(model, tokenizer, reference.Harmful), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _stages.Pruners[cell.Pruner](seed).PruneAsync(new PruningRequest(model, tokenizer, reference.Harmful), cancellationToken: cancellationToken).ConfigureAwait(false);
         return (finetune, clock.Elapsed.TotalSeconds);
     }
 

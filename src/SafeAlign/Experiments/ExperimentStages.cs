@@ -1,5 +1,12 @@
-using SafeAlign.Defenses.Sft;
+using SafeAlign.Data;
 using SafeAlign.Defenses;
+using SafeAlign.Defenses.Booster;
+using SafeAlign.Defenses.Lisa;
+using SafeAlign.Defenses.RepNoise;
+using SafeAlign.Defenses.Sft;
+using SafeAlign.Defenses.TVaccine;
+using SafeAlign.Defenses.Vaccine;
+using SafeAlign.Evaluation;
 using SafeAlign.Pruning;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
@@ -21,17 +28,30 @@ public sealed class ExperimentStages
     /// <summary>Alignment defenses by name.</summary>
     public IDictionary<string, Func<long, IAlignmentDefense>> Defenses { get; } = new Dictionary<string, Func<long, IAlignmentDefense>>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Fine-tuning-stage defenses by name; the factory also receives the alignment data the cell aligned on.</summary>
+    public IDictionary<string, Func<long, AlignmentData, IFinetuningDefense>> Finetuning { get; } = new Dictionary<string, Func<long, AlignmentData, IFinetuningDefense>>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Token risk scorers by name.</summary>
     public IDictionary<string, Func<long, ITokenRiskScorer>> Scorers { get; } = new Dictionary<string, Func<long, ITokenRiskScorer>>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Post-fine-tuning pruners by name.</summary>
     public IDictionary<string, Func<long, IPostFinetunePruner>> Pruners { get; } = new Dictionary<string, Func<long, IPostFinetunePruner>>(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The stages SafeAlign ships, with the world's settings: SFT and the random selector.</summary>
+    /// <summary>
+    /// The stages SafeAlign ships, with their default (world-scaled) settings and the cell's seed: every alignment
+    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, and the random selector.
+    /// </summary>
     public static ExperimentStages Default()
     {
         var stages = new ExperimentStages();
         stages.Defenses[SftDefense.DefenseName] = seed => new SftDefense(new SftOptions { Seed = seed });
+        stages.Defenses[VaccineDefense.DefenseName] = seed => new VaccineDefense(new VaccineOptions { Seed = seed });
+        stages.Defenses[TVaccineDefense.DefenseName] = seed => new TVaccineDefense(new TVaccineOptions { Seed = seed });
+        stages.Defenses[RepNoiseDefense.DefenseName] = seed => new RepNoiseDefense(new RepNoiseOptions { Seed = seed });
+        stages.Defenses[BoosterDefense.DefenseName] = seed => new BoosterDefense(new BoosterOptions { Seed = seed });
+        stages.Defenses[BoosterDefense.DefenseName + "+" + VaccineDefense.DefenseName] =
+            seed => new BoosterDefense(new BoosterOptions { Seed = seed }, alignmentStep: new VaccineStep(new VaccineOptions().Rho));
+        stages.Finetuning[LisaDefense.DefenseName] = (seed, data) => new LisaDefense(data);
         stages.Selectors[RandomSelector.SelectorName] = seed => new RandomSelector(new RandomSelectorOptions { Seed = seed });
         return stages;
     }
@@ -48,6 +68,7 @@ public sealed class ExperimentStages
         }
         Known(grid.Selectors, Selectors, "selector");
         Known(grid.Defenses, Defenses, "defense");
+        Known(grid.Finetuning, Finetuning, "fine-tuning defense");
         Known(grid.Scorers, Scorers, "scorer");
         Known(grid.Pruners, Pruners, "pruner");
     }

@@ -173,6 +173,12 @@ public sealed class CausalLM : nn.Module
         return _score.call(pooled).MoveToOuterDisposeScope();                                   // (B, labels)
     }
 
+    /// <summary>
+    /// Applies the final norm (<c>model.norm</c>) to hidden states (B, T, hidden): with <see cref="Logits"/>, the logit lens
+    /// that reads an intermediate layer as if it were the last.
+    /// </summary>
+    public Tensor FinalNorm(Tensor hidden) => _model.Norm.call(hidden);
+
     /// <summary>Every LoRA-capable projection (output heads excluded) with its HF path, e.g. ("model.layers.0.self_attn.q_proj", ...).</summary>
     public IEnumerable<(string Path, LoraLinear Linear)> Projections() =>
         named_modules().Where(m => m.module is LoraLinear && m.name is not ("lm_head" or "score")).Select(m => (m.name, (LoraLinear)m.module));

@@ -11,6 +11,7 @@ public sealed class DecoderStack : nn.Module<Tensor, AttentionContext, Tensor>
     [ComponentName(Name = "embed_tokens")] private readonly TokenEmbedding _embed;
     [ComponentName(Name = "layers")] private readonly ModuleList<DecoderLayer> _layers;
     [ComponentName(Name = "norm")] private readonly RmsNorm _norm;
+    private readonly ModelTaps _taps;
 
     /// <summary>Creates the stack for <paramref name="config"/> with uninitialised weights.</summary>
     public DecoderStack(ModelConfig config, ScalarType dtype, Device? device, ModelTaps taps) : base(nameof(DecoderStack))
@@ -18,17 +19,21 @@ public sealed class DecoderStack : nn.Module<Tensor, AttentionContext, Tensor>
         _embed = new TokenEmbedding(config.VocabSize, config.HiddenSize, dtype, device);
         _layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer(config, i, dtype, device, taps)).ToArray());
         _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        _taps = taps;
         RegisterComponents();
     }
 
     /// <summary>The token embedding (also the output projection when embeddings are tied).</summary>
     public TokenEmbedding Embedding => _embed;
 
+    /// <summary>The final norm applied to the last layer's output.</summary>
+    public RmsNorm Norm => _norm;
+
     /// <summary>Maps ids (B, T) to final-norm hidden states (B, T, hidden).</summary>
     public override Tensor forward(Tensor inputIds, AttentionContext ctx)
     {
         using var scope = NewDisposeScope();
-        var h = _embed.call(inputIds); // (B, T, hidden)
+        var h = _taps.Apply(new TapSite(0, TapPoint.EmbeddingOutput), _embed.call(inputIds)); // (B, T, hidden)
         foreach (var layer in _layers)
             h = layer.call(h, ctx);
         return _norm.call(h).MoveToOuterDisposeScope();

@@ -54,8 +54,7 @@ public sealed class Trainer
 
         var o = _options;
         int batchesPerEpoch = (data.Count + o.BatchSize - 1) / o.BatchSize;
-        int stepsPerEpoch = (batchesPerEpoch + o.GradientAccumulationSteps - 1) / o.GradientAccumulationSteps;
-        int totalSteps = o.MaxSteps ?? o.Epochs * stepsPerEpoch;
+        int totalSteps = TotalSteps(data.Count);
         int warmup = (int)Math.Ceiling(o.WarmupRatio * totalSteps);
 
         using var optimizer = optim.AdamW(parameters, o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
@@ -136,6 +135,20 @@ public sealed class Trainer
         var result = new TrainingReport(completed, losses, clock.Elapsed, tokens, Process.GetCurrentProcess().PeakWorkingSet64);
         Log.Finished(_logger, result.Steps, result.Elapsed.TotalSeconds, result.TokensPerSecond);
         return result;
+    }
+
+    /// <summary>
+    /// Optimizer steps a run over <paramref name="examples"/> examples takes: <see cref="TrainerOptions.MaxSteps"/> when set,
+    /// else epochs × ⌈⌈examples / batch⌉ / accumulation⌉ (steps that depend on the run's length, e.g. Lisa's, read it here).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Fewer than one example.</exception>
+    public int TotalSteps(int examples)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(examples, 1);
+        var o = _options;
+        int batchesPerEpoch = (examples + o.BatchSize - 1) / o.BatchSize;
+        int stepsPerEpoch = (batchesPerEpoch + o.GradientAccumulationSteps - 1) / o.GradientAccumulationSteps;
+        return o.MaxSteps ?? o.Epochs * stepsPerEpoch;
     }
 
     /// <summary>HF's LR multiplier at optimizer step <paramref name="step"/> (0-based): linear warm-up, then the schedule.</summary>

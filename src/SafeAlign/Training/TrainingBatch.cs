@@ -11,9 +11,19 @@ namespace SafeAlign.Training;
 public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor AttentionMask, long Tokens)
 {
     /// <summary>
+    /// The companion sequences of a batch of <see cref="PairedExample"/>s, padded to the same width as this batch so
+    /// that position t of both refers to the same place (RepNoise compares them token by token); null otherwise.
+    /// <see cref="Tokens"/> counts the primary sequences only.
+    /// </summary>
+    public TrainingBatch? Companion { get; init; }
+
+    /// <summary>
     /// Pads <paramref name="examples"/> to the longest (right padding, as the harmful fine-tuning references),
     /// truncating to <paramref name="maxLength"/> when given. Tensors are created in the current dispose scope.
+    /// When every example is a <see cref="PairedExample"/>, the companions are collated into <see cref="Companion"/>
+    /// and both batches are padded to the longest sequence of either.
     /// </summary>
+    /// <exception cref="ArgumentException">The batch is empty, or mixes paired and unpaired examples.</exception>
     public static TrainingBatch Collate(IReadOnlyList<TokenizedExample> examples, int padTokenId, Device device, int? maxLength = null)
     {
         ArgumentNullException.ThrowIfNull(examples);
@@ -21,7 +31,17 @@ public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor Attent
             throw new ArgumentException("Cannot collate an empty batch.", nameof(examples));
         if (maxLength < 1)
             throw new ArgumentOutOfRangeException(nameof(maxLength), $"maxLength is {maxLength}; expected at least 1.");
-        int width = Math.Min(examples.Max(e => e.Length), maxLength ?? int.MaxValue);
+        int paired = examples.Count(e => e is PairedExample);
+        if (paired != 0 && paired != examples.Count)
+            throw new ArgumentException($"The batch mixes {paired} paired and {examples.Count - paired} unpaired examples; a batch must be all one or the other.", nameof(examples));
+        var companions = paired == 0 ? null : examples.Select(e => ((PairedExample)e).Companion).ToList();
+        int longest = Math.Max(examples.Max(e => e.Length), companions?.Max(e => e.Length) ?? 0);
+        int width = Math.Min(longest, maxLength ?? int.MaxValue);
+        return Pad(examples, width, padTokenId, device) with { Companion = companions is null ? null : Pad(companions, width, padTokenId, device) };
+    }
+
+    private static TrainingBatch Pad(IReadOnlyList<TokenizedExample> examples, int width, int padTokenId, Device device)
+    {
         var ids = new long[examples.Count * width];
         var labels = new long[ids.Length];
         var mask = new long[ids.Length];

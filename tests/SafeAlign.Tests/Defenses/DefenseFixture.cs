@@ -19,6 +19,9 @@ internal static class DefenseFixture
     private static readonly Lazy<TrainedTokenizerFiles> LazyTokenizer = new(() =>
         ByteLevelBpeTrainer.Train(WorldBaseModel.TokenizerCorpus(LazyWorld.Value), new ByteLevelBpeTrainerOptions { VocabularySize = 512 }));
 
+    /// <summary>The fixture world (attack and task pools for fine-tuning-stage tests).</summary>
+    public static SafetyWorld World() => LazyWorld.Value;
+
     /// <summary>A byte-level BPE trained on the fixture world's text, so its prompts are a few dozen tokens long.</summary>
     public static HfTokenizer Tokenizer() => LazyTokenizer.Value.Load();
 
@@ -53,6 +56,15 @@ internal static class DefenseFixture
             Harmful = all.Harmful,
         }
         : throw new InvalidOperationException();
+
+    /// <summary>Tensors still alive on this thread after <paramref name="step"/> ran inside its own dispose scope (0 = no leak).</summary>
+    public static long LiveTensorsAfter(Action step)
+    {
+        DisposeScopeManager.Statistics.Reset();
+        using (torch.NewDisposeScope())
+            step();
+        return DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+    }
 
     public static Dictionary<string, torch.Tensor> Snapshot(CausalLM model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());

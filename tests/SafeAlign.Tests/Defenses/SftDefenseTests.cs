@@ -1,5 +1,5 @@
-using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses;
+using SafeAlign.Defenses.Sft;
 using SafeAlign.Training;
 using TorchSharp;
 

@@ -42,8 +42,8 @@ public sealed class ExperimentRunnerTests : IDisposable
         Assert.Equal(grid.Count, rows.Count);
         Assert.Equal(8, rows.Count);
         Assert.Equal(
-            ["none/none/none/none/p=0", "none/none/none/none/p=0.5", "none/sft/none/none/p=0", "none/sft/none/none/p=0.5",
-             "random/none/none/none/p=0", "random/none/none/none/p=0.5", "random/sft/none/none/p=0", "random/sft/none/none/p=0.5"],
+            ["none/none/none/none/none/p=0", "none/none/none/none/none/p=0.5", "none/sft/none/none/none/p=0", "none/sft/none/none/none/p=0.5",
+             "random/none/none/none/none/p=0", "random/none/none/none/none/p=0.5", "random/sft/none/none/none/p=0", "random/sft/none/none/none/p=0.5"],
             rows.Select(r => r.Configuration));
         Assert.All(rows.Where(r => r.Selector == "none"), r => Assert.Equal(24, r.AlignmentRows));
         Assert.All(rows.Where(r => r.Selector == "random"), r => Assert.Equal(12, r.AlignmentRows));
@@ -87,7 +87,7 @@ public sealed class ExperimentRunnerTests : IDisposable
     [Fact]
     public void Report_CsvAndMarkdown_CarryEveryRow()
     {
-        ExperimentRow Row(long seed, int hs) => new(seed, "none", "sft", "none", "none", 0.1, 2000,
+        ExperimentRow Row(long seed, int hs) => new(seed, "none", "sft", "none", "none", "none", 0.1, 2000,
             new RateEstimate(2, 200), new RateEstimate(hs, 200), new RateEstimate(1, 200), new RateEstimate(190, 200), 0, 75.5, 9.25, 0, 1_500_000_000);
         var rows = new[] { Row(1, 100), Row(2, 140), Row(3, 60) };
         using var folder = new TempDirectory();
@@ -98,10 +98,10 @@ public sealed class ExperimentRunnerTests : IDisposable
         var lines = File.ReadAllLines(folder.File("grid.csv"));
         Assert.Equal(ExperimentReport.CsvHeader, lines[0]);
         Assert.Equal(4, lines.Length);
-        Assert.StartsWith("2,none,sft,none,none,0.1,2000,1.0,70.0,", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("2,none,sft,none,none,none,0.1,2000,1.0,70.0,", lines[2], StringComparison.Ordinal);
         Assert.Equal(ExperimentReport.CsvHeader.Split(',').Length, lines[1].Split(',').Length);
         string md = File.ReadAllText(folder.File("grid.md"));
-        Assert.Contains("| none | sft | none | none | 0.1 | 3 | 1.0 | 50.0 [30.0–70.0] | 0.5 | 95.0 |", md, StringComparison.Ordinal);
+        Assert.Contains("| none | sft | none | none | none | 0.1 | 3 | 1.0 | 50.0 [30.0–70.0] | 0.5 | 95.0 |", md, StringComparison.Ordinal);
         Assert.Equal(3, md.Split('\n').Count(l => l.StartsWith("| 1 |", StringComparison.Ordinal) || l.StartsWith("| 2 |", StringComparison.Ordinal) || l.StartsWith("| 3 |", StringComparison.Ordinal)));
         Assert.Empty(Directory.GetFiles(folder.Path, "*.tmp-*"));
     }

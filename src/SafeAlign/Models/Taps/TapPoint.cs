@@ -14,6 +14,12 @@ public enum TapPoint
 
     /// <summary>The input of one linear projection (<see cref="TapSite.Module"/> names it). (B, T, in_features)</summary>
     LinearInput,
+
+    /// <summary>
+    /// The token embeddings entering layer 0 (HF's <c>hidden_states[0]</c>; RepNoise's logit lens starts here). The site's
+    /// layer is 0. (B, T, hidden)
+    /// </summary>
+    EmbeddingOutput,
 }
 
 /// <summary>One place a tap can see: layer index, point, and for <see cref="TapPoint.LinearInput"/> the projection name.</summary>
