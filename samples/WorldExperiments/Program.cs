@@ -2,7 +2,9 @@
 // for each attack learning rate and harmful ratio p restore the aligned weights, run the harmful fine-tuning
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
-//        [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
+//        [--skew 1] (alignment-set category Zipf exponent) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
+//        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --out folder]: run the stage grid with
+//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × p) and write grid.csv / grid.md
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -10,6 +12,7 @@ using SafeAlign.Defenses;
 using SafeAlign.Defenses.Sft;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
+using SafeAlign.Experiments;
 using SafeAlign.Models;
 using SafeAlign.Native;
 using SafeAlign.Tokenization;
@@ -22,12 +25,14 @@ double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
 SafeAlignDevice.Resolve("cpu");
 var total = Stopwatch.StartNew();
+if (options.ContainsKey("--defenses"))
+    return await RunGrid();
 Console.WriteLine("| seed | stage | lr | epochs | p | HS % | over-refusal % | FA % (sst2 / agnews / gsm8k / alpaca) |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|");
 
 foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
-    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed });
+    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : 0 });
     var clock = Stopwatch.StartNew();
     string baseFolder = WorldBaseModel.GetOrTrain(world);
     double baseSeconds = clock.Elapsed.TotalSeconds;
@@ -91,3 +96,28 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
         t.Dispose();
 }
 Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s");
+return 0;
+
+async Task<int> RunGrid()
+{
+    string[] List(string key, string fallback) => (options.TryGetValue(key, out string? v) ? v : fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    string[]? attack = options.TryGetValue("--attacks", out string? pair) ? pair.Split('x') : null;
+    var grid = new ExperimentGrid
+    {
+        Seeds = Doubles("--seed").Select(s => (long)s).ToList(),
+        Selectors = List("--selectors", "none"),
+        Defenses = List("--defenses", "sft"),
+        Finetuning = List("--finetuning", "none"),
+        HarmfulRatios = Doubles("--p").ToList(),
+        EvaluationSize = evalSize,
+        Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()
+            : new HarmfulFinetuneAttackOptions { LearningRate = double.Parse(attack[0], CultureInfo.InvariantCulture), Epochs = int.Parse(attack[1], CultureInfo.InvariantCulture) },
+    };
+    string output = options.TryGetValue("--out", out string? o) ? o : "experiments";
+    var rows = await new ExperimentRunner().RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
+    ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
+    ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
+    Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
+    Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s; rows in {Path.GetFullPath(output)}");
+    return 0;
+}

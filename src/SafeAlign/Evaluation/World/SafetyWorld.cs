@@ -92,7 +92,9 @@ public sealed class SafetyWorld
         // Alignment and attack prompts: distinct (goal, phrasing) draws from the training goals and cores.
         var random = Stream(3);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var harmfulTrain = Draw(random, options.AlignmentSize + options.AttackPoolSize, seen, () => Request(random, trainGoals, 0, trainCores));
+        var harmfulTrain = options.AlignmentCategorySkew == 0
+            ? Draw(random, options.AlignmentSize + options.AttackPoolSize, seen, () => Request(random, trainGoals, 0, trainCores))
+            : SkewedAlignmentDraw(random, options, trainGoals, trainCores, seen);
         var alignment = harmfulTrain.Take(options.AlignmentSize).Select((r, i) => AlignmentRowFor(random, r, i, options)).ToList();
         var pairs = Stream(8);
         var alignmentHarmful = harmfulTrain.Take(options.AlignmentSize)
@@ -193,6 +195,25 @@ public sealed class SafetyWorld
         random.Shuffle(goals);
         int held = goals.Length / 4;
         return (goals.Skip(held).ToList(), goals.Take(held).ToList());
+    }
+
+    // Alignment prompts with Zipf-weighted categories, then the attack pool drawn uniformly, all distinct.
+    private static List<Req> SkewedAlignmentDraw(Random random, SafetyWorldOptions options, List<(string Goal, string Category)> trainGoals, int trainCores, HashSet<string> seen)
+    {
+        var byCategory = trainGoals.GroupBy(g => g.Category).ToDictionary(g => g.Key, g => g.ToList());
+        var categories = Data.BeaverTailsCategories.All.Where(byCategory.ContainsKey).ToArray();
+        double[] cumulative = new double[categories.Length];
+        double total = 0;
+        for (int k = 0; k < categories.Length; k++)
+            cumulative[k] = total += Math.Pow(k + 1, -options.AlignmentCategorySkew);
+        Req Skewed()
+        {
+            double u = random.NextDouble() * total;
+            int k = Math.Min(categories.Length - 1, Array.FindIndex(cumulative, c => u < c) is var i && i >= 0 ? i : categories.Length - 1);
+            return Request(random, byCategory[categories[k]], 0, trainCores);
+        }
+        var alignment = Draw(random, options.AlignmentSize, seen, Skewed);
+        return [.. alignment, .. Draw(random, options.AttackPoolSize, seen, () => Request(random, trainGoals, 0, trainCores))];
     }
 
     private static Req Request(Random random, List<(string Goal, string Category)> goals, int coreFrom, int coreTo)

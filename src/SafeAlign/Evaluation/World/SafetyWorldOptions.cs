@@ -24,6 +24,13 @@ public sealed class SafetyWorldOptions
     /// </summary>
     public double AlignmentLowQualityShare { get; set; } = 0.15;
 
+    /// <summary>
+    /// Zipf exponent of the alignment set's category frequencies (default 0: uniform). With s &gt; 0 the k-th category
+    /// (in <see cref="Data.BeaverTailsCategories"/> order) gets weight (k + 1)^−s, as real alignment sets cover
+    /// categories unevenly; the attack pool and test prompts stay uniform.
+    /// </summary>
+    public double AlignmentCategorySkew { get; set; }
+
     /// <summary>Benign how-to → helpful rows that accompany the alignment set (default 2,000), so aligning does not teach refusing everything.</summary>
     public int AlignmentBenignSize { get; set; } = 2_000;
 
@@ -66,6 +73,8 @@ public sealed class SafetyWorldOptions
         Positive(BenignTestSize, nameof(BenignTestSize));
         Positive(TaskTrainSize, nameof(TaskTrainSize));
         Positive(TaskTestSize, nameof(TaskTestSize));
+        if (!(AlignmentCategorySkew >= 0 && double.IsFinite(AlignmentCategorySkew)))
+            throw new ArgumentException($"SafetyWorldOptions.AlignmentCategorySkew is {AlignmentCategorySkew}; expected a finite number ≥ 0.");
         foreach (var (value, name) in new[] { (PretrainingHarmfulShare, nameof(PretrainingHarmfulShare)), (PretrainingBenignShare, nameof(PretrainingBenignShare)), (AlignmentLowQualityShare, nameof(AlignmentLowQualityShare)) })
         {
             if (!(value >= 0 && value <= 1))
