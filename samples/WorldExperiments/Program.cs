@@ -111,7 +111,11 @@ async Task<int> RunGrid()
         HarmfulRatios = Doubles("--p").ToList(),
         EvaluationSize = evalSize,
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()
-            : new HarmfulFinetuneAttackOptions { LearningRate = double.Parse(attack[0], CultureInfo.InvariantCulture), Epochs = int.Parse(attack[1], CultureInfo.InvariantCulture) },
+            : new HarmfulFinetuneAttackOptions
+            {
+                LearningRate = double.Parse(attack[0], CultureInfo.InvariantCulture), Epochs = int.Parse(attack[1].TrimEnd('c'), CultureInfo.InvariantCulture),
+                Schedule = attack[1].EndsWith('c') ? SafeAlign.Training.LrSchedule.Cosine : SafeAlign.Training.LrSchedule.Constant, WarmupRatio = attack[1].EndsWith('c') ? 0.1 : 0,
+            },
     };
     string output = options.TryGetValue("--out", out string? o) ? o : "experiments";
     var rows = await new ExperimentRunner().RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));

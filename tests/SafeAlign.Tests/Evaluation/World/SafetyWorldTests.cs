@@ -135,4 +135,26 @@ public sealed class SafetyWorldTests
         Assert.Throws<ArgumentException>(() => SafetyWorld.Generate(new SafetyWorldOptions { AlignmentLowQualityShare = 1.5 }));
         Assert.Throws<ArgumentException>(() => SafetyWorld.Generate(new SafetyWorldOptions { PretrainingHarmfulShare = 0.7, PretrainingBenignShare = 0.5 }));
     }
+
+    [Fact]
+    public void AlignmentCategorySkew_SkewsOnlyTheAlignmentSet()
+    {
+        var uniform = SafetyWorld.Generate(Seeded(5));
+        var options = Seeded(5);
+        options.AlignmentCategorySkew = 1.5;
+        var skewed = SafetyWorld.Generate(options);
+
+        int Count(IEnumerable<SafetyExample> rows, string category) => rows.Count(r => r.Categories[0] == category);
+        var first = BeaverTailsCategories.All[0];
+        var last = BeaverTailsCategories.All[^1];
+        var alignment = skewed.Alignment.Select(a => a.Example).ToList();
+        Assert.True(Count(alignment, first) > 8 * Math.Max(1, Count(alignment, last)), $"{first}: {Count(alignment, first)}, {last}: {Count(alignment, last)}");
+        Assert.InRange(Count(skewed.AttackPool, first), 5, 45); // 300 rows over 14 categories stay roughly uniform
+        Assert.Equal(uniform.Pretraining.Select(p => p.Instruction + p.Answer), skewed.Pretraining.Select(p => p.Instruction + p.Answer));
+        Assert.Equal(uniform.HarmfulTest.Select(h => h.Prompt), skewed.HarmfulTest.Select(h => h.Prompt));
+        Assert.Empty(alignment.Select(a => a.Prompt).Intersect(skewed.AttackPool.Select(a => a.Prompt)));
+        Assert.Equal(alignment.Select(a => a.Prompt), skewed.AlignmentHarmful.Select(h => h.Prompt));
+        options.AlignmentCategorySkew = -1;
+        Assert.Throws<ArgumentException>(() => SafetyWorld.Generate(options));
+    }
 }
