@@ -62,7 +62,7 @@ public sealed class ExperimentRunner
             var tokenizer = HfTokenizer.FromFolder(folder);
             using var model = CausalLM.FromPretrained(folder);
             var prompts = new Prompts(world, grid);
-            using var baseWeights = WeightSnapshot.Of(model);
+            using var baseWeights = ParameterSnapshot.OfWeights(Weights(model));
             var data = WorldAlignment.Data(world);
 
             foreach (string selectorName in grid.Selectors)
@@ -70,7 +70,7 @@ public sealed class ExperimentRunner
                 var (selected, selectionSeconds) = await SelectAsync(selectorName, seed, model, tokenizer, data, Report, cancellationToken).ConfigureAwait(false);
                 foreach (string defenseName in grid.Defenses)
                 {
-                    baseWeights.Restore(model);
+                    Restore(baseWeights, model);
                     Report($"seed {seed}: aligning with {defenseName}" + (Is(selectorName) ? $" on the {selectorName} selection" : ""));
                     double alignmentSeconds = 0;
                     long peak = 0;
@@ -83,14 +83,14 @@ public sealed class ExperimentRunner
                         alignmentSeconds = clock.Elapsed.TotalSeconds;
                     }
                     var alignedHs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
-                    using var alignedWeights = WeightSnapshot.Of(model);
+                    using var alignedWeights = ParameterSnapshot.OfWeights(Weights(model));
 
                     foreach (string finetuningName in grid.Finetuning)
                     foreach (string scorerName in grid.Scorers)
                     foreach (string prunerName in grid.Pruners)
                     foreach (double p in grid.HarmfulRatios)
                     {
-                        alignedWeights.Restore(model);
+                        Restore(alignedWeights, model);
                         Report($"seed {seed}: {selectorName}/{defenseName}/{finetuningName}/{scorerName}/{prunerName}, attack p = {p}");
                         var stages = new CellStages(finetuningName, scorerName, prunerName);
                         var (finetuneSeconds, pruningSeconds) = await AttackAsync(grid, seed, p, stages, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
@@ -161,32 +161,13 @@ public sealed class ExperimentRunner
         public List<Data.TaskExample> Task { get; } = world.TaskTest[grid.Task].Take(grid.EvaluationSize).ToList();
     }
 
-    // A detached copy of every weight, to restore the model between cells without reloading it.
-    private sealed class WeightSnapshot : IDisposable
+    // Every weight of the model (no adapter attached), restored between cells instead of reloading the model.
+    private static IReadOnlyList<TorchSharp.Modules.Parameter> Weights(CausalLM model) => model.parameters().ToList();
+
+    private static void Restore(ParameterSnapshot snapshot, CausalLM model)
     {
-        private readonly Dictionary<string, torch.Tensor> _weights;
-
-        private WeightSnapshot(Dictionary<string, torch.Tensor> weights) => _weights = weights;
-
-        public static WeightSnapshot Of(CausalLM model)
-        {
-            using var noGrad = torch.no_grad();
-            return new(model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope()));
-        }
-
-        public void Restore(CausalLM model)
-        {
-            if (model.Lora is not null)
-                model.DetachLora();
-            using var noGrad = torch.no_grad();
-            foreach (var (name, parameter) in model.named_parameters())
-                parameter.copy_(_weights[name]);
-        }
-
-        public void Dispose()
-        {
-            foreach (var t in _weights.Values)
-                t.Dispose();
-        }
+        if (model.Lora is not null)
+            model.DetachLora();
+        snapshot.RestoreInto(Weights(model));
     }
 }
