@@ -25,12 +25,18 @@ public sealed class AlignmentData
     /// </summary>
     public IReadOnlyList<SafetyExample> Harmful { get; init; } = [];
 
-    /// <summary>Returns a copy with a different alignment set (e.g. the subset a selector kept).</summary>
+    /// <summary>
+    /// A small trusted set of harmful prompt → refusal rows, disjoint from <see cref="Safety"/>: the upper-level (validation)
+    /// objective of bilevel data selection (Pharmacist, SEAL). Never trained on; optional, and empty for defenses.
+    /// </summary>
+    public IReadOnlyList<SafetyExample> Validation { get; init; } = [];
+
+    /// <summary>Returns a copy with a different alignment set (e.g. the subset a selector kept); every other part is kept.</summary>
     /// <param name="safety">The new alignment set.</param>
     public AlignmentData WithSafety(IReadOnlyList<SafetyExample> safety)
     {
         ArgumentNullException.ThrowIfNull(safety);
-        return new AlignmentData { Safety = safety, Benign = Benign, Utility = Utility, Harmful = Harmful };
+        return new AlignmentData { Safety = safety, Benign = Benign, Utility = Utility, Harmful = Harmful, Validation = Validation };
     }
 
     /// <summary>Every supervised row in training order: the alignment set, then benign rows, then task rows.</summary>
@@ -45,8 +51,8 @@ public sealed class AlignmentData
     {
         if (Safety is null || Safety.Count == 0)
             throw new ArgumentException("AlignmentData.Safety is empty; expected at least one harmful prompt → refusal row.");
-        if (Benign is null || Utility is null || Harmful is null)
-            throw new ArgumentException("AlignmentData.Benign, Utility and Harmful must not be null (use an empty list).");
+        if (Benign is null || Utility is null || Harmful is null || Validation is null)
+            throw new ArgumentException("AlignmentData.Benign, Utility, Harmful and Validation must not be null (use an empty list).");
         for (int i = 0; i < Safety.Count; i++)
         {
             if (Safety[i] is null)

@@ -15,7 +15,14 @@ public sealed class RandomSelector : IAlignmentDataSelector
 
     /// <summary>Creates the selector.</summary>
     /// <param name="options">Settings; defaults when null.</param>
-    public RandomSelector(RandomSelectorOptions? options = null) => _options = (options ?? new RandomSelectorOptions()).Validate();
+    public RandomSelector(RandomSelectorOptions? options = null)
+    {
+        _options = options ?? new RandomSelectorOptions();
+        _options.Validate();
+    }
+
+    /// <summary>The selector's settings.</summary>
+    public RandomSelectorOptions Options => _options;
 
     /// <inheritdoc />
     public string Name => SelectorName;
@@ -24,11 +31,11 @@ public sealed class RandomSelector : IAlignmentDataSelector
     public Task<AlignmentSelection> SelectAsync(SelectionRequest request, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(request.Data);
+        request.Validate();
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         int count = request.Data.Safety.Count;
-        int keep = Math.Max(1, (int)Math.Round(_options.KeepRatio * count));
+        int keep = _options.KeepCount(count);
         var order = Enumerable.Range(0, count).ToArray();
         new Random(unchecked((int)_options.Seed)).Shuffle(order);
         var scores = new double[count];

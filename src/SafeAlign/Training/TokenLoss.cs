@@ -57,11 +57,21 @@ public static class TokenLoss
     public static Tensor SampleMean(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
+        var perSample = PerSample(logits, labels);                          // (B)
+        var present = Scored(labels).any(1).to(float32).to(perSample.device);
+        return ((perSample * present).sum() / present.sum().clamp_min(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Each sample's mean over its scored tokens (B), fp32; 0 for a sample with no scored token. The per-sample loss
+    /// ℓ_i that data selection weighs (Pharmacist, SEAL's <c>sequence_reduce="mean"</c>).
+    /// </summary>
+    public static Tensor PerSample(Tensor logits, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
         var nll = PerToken(logits, labels);                                 // (B, T)
         var counts = Scored(labels).sum(1).to(float32).to(nll.device);      // (B)
-        var perSample = nll.sum(1) / counts.clamp_min(1);                   // (B)
-        var present = counts.gt(0).to(float32);
-        return ((perSample * present).sum() / present.sum().clamp_min(1)).MoveToOuterDisposeScope();
+        return (nll.sum(1) / counts.clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     private static void Check(Tensor logits, Tensor labels)

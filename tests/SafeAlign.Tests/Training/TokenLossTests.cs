@@ -71,6 +71,21 @@ public sealed class TokenLossTests
     }
 
     [Fact]
+    public void PerSample_IsEachRowsTokenMean_ZeroForARowWithNoScoredToken()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(7);
+        var logits = torch.randn(3, 5, 6);
+        var labels = torch.tensor(new long[,] { { 0, 1, 2, 3, 4 }, { -100, -100, -100, -100, -100 }, { 5, -100, 1, -100, 2 } });
+
+        float[] perSample = TokenLoss.PerSample(logits, labels).data<float>().ToArray();
+
+        Assert.Equal(TokenLoss.Mean(logits[..1], labels[..1]).item<float>(), perSample[0], 1e-6f);
+        Assert.Equal(0f, perSample[1]);
+        Assert.Equal(TokenLoss.Mean(logits[2..], labels[2..]).item<float>(), perSample[2], 1e-6f);
+    }
+
+    [Fact]
     public void PerToken_MismatchedShapes_Throws()
     {
         using var scope = torch.NewDisposeScope();

@@ -16,6 +16,12 @@ public enum AlignmentRowQuality
 
     /// <summary>The "refusal" is a compliance answer (a labelling error).</summary>
     Mislabelled,
+
+    /// <summary>
+    /// A rephrased copy of a clean row (same goal and core, other prefix and suffix, the same refusal): redundant rather
+    /// than wrong. Present only when <see cref="SafetyWorldOptions.AlignmentNearDuplicateShare"/> is above 0.
+    /// </summary>
+    NearDuplicate,
 }
 
 /// <summary>One alignment row and its (hidden to methods) quality.</summary>
@@ -51,8 +57,16 @@ public sealed class SafetyWorld
     /// </summary>
     public IReadOnlyList<TaskExample> Pretraining { get; private init; } = [];
 
-    /// <summary>Harmful request → refusal rows, some of them low quality.</summary>
+    /// <summary>Harmful request → refusal rows, some of them low quality (and near-duplicates when asked for).</summary>
     public IReadOnlyList<AlignmentRow> Alignment { get; private init; } = [];
+
+    /// <summary>
+    /// A trusted validation set of harmful request → clean refusal rows whose prompts are distinct from every
+    /// <see cref="Alignment"/> and <see cref="AttackPool"/> prompt (training goals in other phrasings; test goals never
+    /// appear): the upper-level objective of bilevel data selection (Pharmacist). Drawn from its own random stream, so
+    /// it leaves every other part of the world as it was; not part of the tokenizer corpus.
+    /// </summary>
+    public IReadOnlyList<SafetyExample> AlignmentValidation { get; private init; } = [];
 
     /// <summary>
     /// For each <see cref="Alignment"/> row, in the same order, its prompt with a compliance answer: the paired harmful
@@ -100,6 +114,14 @@ public sealed class SafetyWorld
         var alignmentHarmful = harmfulTrain.Take(options.AlignmentSize)
             .Select(r => new SafetyExample(r.Prompt, Fill(pairs, WorldLexicon.Compliance, r.Goal), [r.Category], false)).ToList();
         var attack = harmfulTrain.Skip(options.AlignmentSize).Select(r => new SafetyExample(r.Prompt, Fill(random, WorldLexicon.Compliance, r.Goal), [r.Category], false)).ToList();
+
+        // Parts added after the world's first release draw from streams 20 and up, after every other part, so they
+        // change nothing that existed before them (nor the cached base models).
+        var validationSeen = new HashSet<string>(seen, StringComparer.Ordinal);
+        random = Stream(20);
+        var validation = Draw(random, options.AlignmentValidationSize, validationSeen, () => Request(random, trainGoals, 0, trainCores))
+            .Select(r => new SafetyExample(r.Prompt, Fill(random, WorldLexicon.Refusals, r.Goal), [r.Category], true)).ToList();
+        AddNearDuplicates(Stream(21), options, harmfulTrain, alignment, alignmentHarmful, validationSeen);
 
         random = Stream(4);
         var testSeen = new HashSet<string>(StringComparer.Ordinal);
@@ -153,6 +175,7 @@ public sealed class SafetyWorld
             Pretraining = pretraining,
             Alignment = alignment,
             AlignmentHarmful = alignmentHarmful,
+            AlignmentValidation = validation,
             AlignmentBenign = alignmentBenign,
             AttackPool = attack,
             HarmfulTest = harmfulTest,
@@ -162,17 +185,21 @@ public sealed class SafetyWorld
         };
     }
 
-    /// <summary>Every text of the world, for training its tokenizer.</summary>
+    /// <summary>
+    /// Every text of the world, for training its tokenizer. Near-duplicate rows and the validation set are left out: they
+    /// recombine words already here, and leaving them out keeps the tokenizer (hence the cached base model) the same
+    /// with or without them.
+    /// </summary>
     public IEnumerable<string> AllText() =>
         Pretraining.SelectMany(e => new[] { e.Instruction, e.Input, e.Answer })
-            .Concat(Alignment.SelectMany(a => new[] { a.Example.Prompt, a.Example.Response }))
+            .Concat(Alignment.Where(a => a.Quality != AlignmentRowQuality.NearDuplicate).SelectMany(a => new[] { a.Example.Prompt, a.Example.Response }))
             .Concat(AlignmentBenign.Select(e => e.Response))
             .Concat(AttackPool.Select(a => a.Prompt))
             .Concat(HarmfulTest.Select(h => h.Prompt))
             .Concat(BenignTest.Select(b => b.Prompt))
             .Concat(TaskTest.Values.SelectMany(v => v).SelectMany(t => new[] { t.Instruction, t.Input, t.Answer }));
 
-    private sealed record Req(string Prompt, string Goal, string Category);
+    private sealed record Req(string Prompt, string Goal, string Category, string Core = "");
 
     private static (List<(string Goal, string Category)> Train, List<(string Goal, string Category)> Test) HarmfulGoals(Random random)
     {
@@ -221,7 +248,37 @@ public sealed class SafetyWorld
         var (goal, category) = goals[random.Next(goals.Count)];
         string core = WorldLexicon.Cores[random.Next(coreFrom, coreTo)].Replace("{g}", goal, StringComparison.Ordinal);
         string prompt = WorldLexicon.Prefixes[random.Next(WorldLexicon.Prefixes.Length)] + core + WorldLexicon.Suffixes[random.Next(WorldLexicon.Suffixes.Length)];
-        return new Req(prompt, goal, category);
+        return new Req(prompt, goal, category, core);
+    }
+
+    // Rephrased copies of clean rows (another prefix and suffix around the same core, the same refusal), each inserted
+    // at a random place with its compliance pair, as scraped sets repeat themselves.
+    private static void AddNearDuplicates(Random random, SafetyWorldOptions options, List<Req> requests, List<AlignmentRow> alignment,
+        List<SafetyExample> alignmentHarmful, HashSet<string> seen)
+    {
+        int count = (int)Math.Round(options.AlignmentNearDuplicateShare * options.AlignmentSize, MidpointRounding.AwayFromZero);
+        var clean = Enumerable.Range(0, options.AlignmentSize).Where(i => alignment[i].Quality == AlignmentRowQuality.Clean).ToArray();
+        if (count == 0 || clean.Length == 0)
+            return;
+        var copies = new List<(AlignmentRow Row, SafetyExample Harmful)>(count);
+        for (int attempt = 0; copies.Count < count; attempt++)
+        {
+            if (attempt > count * 50)
+                throw new InvalidOperationException($"The world cannot produce {count} distinct near-duplicates; lower AlignmentNearDuplicateShare.");
+            int source = clean[random.Next(clean.Length)];
+            var request = requests[source];
+            string prompt = WorldLexicon.Prefixes[random.Next(WorldLexicon.Prefixes.Length)] + request.Core + WorldLexicon.Suffixes[random.Next(WorldLexicon.Suffixes.Length)];
+            if (!seen.Add(prompt))
+                continue;
+            var original = alignment[source].Example;
+            copies.Add((new AlignmentRow(original with { Prompt = prompt }, AlignmentRowQuality.NearDuplicate), alignmentHarmful[source] with { Prompt = prompt }));
+        }
+        foreach (var (row, harmful) in copies)
+        {
+            int at = random.Next(alignment.Count + 1);
+            alignment.Insert(at, row);
+            alignmentHarmful.Insert(at, harmful);
+        }
     }
 
     private static AlignmentRow AlignmentRowFor(Random random, Req request, int index, SafetyWorldOptions options)

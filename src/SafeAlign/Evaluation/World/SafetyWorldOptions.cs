@@ -31,6 +31,19 @@ public sealed class SafetyWorldOptions
     /// </summary>
     public double AlignmentCategorySkew { get; set; }
 
+    /// <summary>
+    /// Near-duplicate rows added to the alignment set, as a share of <see cref="AlignmentSize"/> (default 0: none). Each
+    /// rephrases a clean row (other prefix and suffix, same refusal) and is labelled
+    /// <see cref="AlignmentRowQuality.NearDuplicate"/>; they come from their own random stream, so every other row stays as it was.
+    /// </summary>
+    public double AlignmentNearDuplicateShare { get; set; }
+
+    /// <summary>
+    /// Trusted harmful request → refusal rows held out as the validation set of bilevel data selection (default 100),
+    /// distinct from the alignment and attack prompts.
+    /// </summary>
+    public int AlignmentValidationSize { get; set; } = 100;
+
     /// <summary>Benign how-to → helpful rows that accompany the alignment set (default 2,000), so aligning does not teach refusing everything.</summary>
     public int AlignmentBenignSize { get; set; } = 2_000;
 
@@ -73,6 +86,10 @@ public sealed class SafetyWorldOptions
         Positive(BenignTestSize, nameof(BenignTestSize));
         Positive(TaskTrainSize, nameof(TaskTrainSize));
         Positive(TaskTestSize, nameof(TaskTestSize));
+        if (AlignmentValidationSize < 0)
+            throw new ArgumentException($"SafetyWorldOptions.AlignmentValidationSize is {AlignmentValidationSize}; expected at least 0.");
+        if (!(AlignmentNearDuplicateShare >= 0 && AlignmentNearDuplicateShare <= 1))
+            throw new ArgumentException($"SafetyWorldOptions.AlignmentNearDuplicateShare is {AlignmentNearDuplicateShare}; expected a share in [0, 1].");
         if (!(AlignmentCategorySkew >= 0 && double.IsFinite(AlignmentCategorySkew)))
             throw new ArgumentException($"SafetyWorldOptions.AlignmentCategorySkew is {AlignmentCategorySkew}; expected a finite number ≥ 0.");
         foreach (var (value, name) in new[] { (PretrainingHarmfulShare, nameof(PretrainingHarmfulShare)), (PretrainingBenignShare, nameof(PretrainingBenignShare)), (AlignmentLowQualityShare, nameof(AlignmentLowQualityShare)) })

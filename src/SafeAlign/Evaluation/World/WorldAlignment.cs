@@ -14,7 +14,8 @@ public static class WorldAlignment
 
     /// <summary>
     /// The world's alignment data: every alignment row (low-quality ones included, as a real set has them), the benign
-    /// how-to rows, <see cref="TaskRowsPerTask"/> rows per task, and the alignment prompts' compliance pairs as harmful data.
+    /// how-to rows, <see cref="TaskRowsPerTask"/> rows per task, the alignment prompts' compliance pairs as harmful data, and
+    /// the world's held-out refusal rows as the validation set of bilevel selectors.
     /// </summary>
     /// <param name="world">The world.</param>
     /// <param name="alignment">The alignment rows to use instead of all of them (e.g. the subset a selector kept).</param>
@@ -27,6 +28,7 @@ public static class WorldAlignment
             Benign = world.AlignmentBenign.Select(b => new SafetyExample(b.Prompt, b.Response, [], true)).ToList(),
             Utility = SafetyWorld.Tasks.SelectMany(t => world.TaskTrain[t].Take(TaskRowsPerTask)).ToList(),
             Harmful = world.AlignmentHarmful,
+            Validation = world.AlignmentValidation,
         };
     }
 }

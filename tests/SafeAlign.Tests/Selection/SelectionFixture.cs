@@ -1,0 +1,72 @@
+using SafeAlign.Data;
+using SafeAlign.Evaluation.World;
+using SafeAlign.Models;
+using SafeAlign.Models.Lora;
+using SafeAlign.Tokenization;
+using TorchSharp;
+
+namespace SafeAlign.Tests.Selection;
+
+/// <summary>
+/// A small world whose alignment set has every defect kind (30 % low-quality rows, 10 % near-duplicates), a validation
+/// set and harmful pairs, with a tokenizer trained on it and a tiny seeded model: what selector tests need, in seconds.
+/// </summary>
+internal static class SelectionFixture
+{
+    private static readonly Lazy<SafetyWorld> LazyWorld = new(() => SafetyWorld.Generate(new SafetyWorldOptions
+    {
+        Seed = 11, PretrainingSize = 200, AlignmentSize = 96, AlignmentLowQualityShare = 0.3, AlignmentNearDuplicateShare = 0.1,
+        AlignmentValidationSize = 24, AlignmentBenignSize = 8, AttackPoolSize = 8, HarmfulTestSize = 4, BenignTestSize = 4,
+        TaskTrainSize = 4, TaskTestSize = 2,
+    }));
+
+    private static readonly Lazy<TrainedTokenizerFiles> LazyTokenizer = new(() =>
+        ByteLevelBpeTrainer.Train(WorldBaseModel.TokenizerCorpus(LazyWorld.Value), new ByteLevelBpeTrainerOptions { VocabularySize = 512 }));
+
+    public static SafetyWorld World() => LazyWorld.Value;
+
+    public static HfTokenizer Tokenizer() => LazyTokenizer.Value.Load();
+
+    /// <summary>The world's alignment data (alignment rows, harmful pairs, validation rows; no benign or task rows).</summary>
+    public static AlignmentData Data()
+    {
+        var all = WorldAlignment.Data(World());
+        return new AlignmentData { Safety = all.Safety, Harmful = all.Harmful, Validation = all.Validation };
+    }
+
+    public static IReadOnlyList<AlignmentRowQuality> Qualities() => World().Alignment.Select(a => a.Quality).ToList();
+
+    public static CausalLM Model(long seed = 1)
+    {
+        var config = new ModelConfig
+        {
+            Architecture = ModelArchitecture.Llama,
+            VocabSize = Tokenizer().VocabularySize,
+            HiddenSize = 32,
+            IntermediateSize = 48,
+            NumHiddenLayers = 2,
+            NumAttentionHeads = 4,
+            NumKeyValueHeads = 2,
+            HeadDim = 8,
+            EosTokenIds = [2],
+            BosTokenId = 1,
+        }.Validate();
+        var model = new CausalLM(config, torch.ScalarType.Float32);
+        model.InitializeWeights(seed, std: 0.1);
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Attaches a LoRA adapter and gives lora_B seeded non-zero values, so both factors have gradients.</summary>
+    public static void AttachWarmAdapter(CausalLM model, long seed = 3)
+    {
+        model.AttachLora(new LoraConfig { Rank = 4, Alpha = 8, TargetModules = [.. LoraConfig.AllProjections], Seed = seed });
+        var generator = new torch.Generator((ulong)seed);
+        using var noGrad = torch.no_grad();
+        foreach (var (_, linear) in model.Projections())
+        {
+            var b = linear.LoraB?.Weight;
+            b?.copy_(torch.randn(b.shape, generator: generator) * 0.05);
+        }
+    }
+}
