@@ -67,6 +67,23 @@ public sealed class PharmacistSelector : IAlignmentDataSelector
         return Task.Factory.StartNew(() => Select(request, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// The sample weights π = N·softmax(ω) a selection's scores (the logits ω) stand for, in double precision: mean 1,
+    /// all 1 at the start, the weights the final lower level trains with.
+    /// </summary>
+    /// <param name="logits">ω, one per candidate (<see cref="AlignmentSelection.Scores"/> of a Pharmacist selection).</param>
+    /// <exception cref="ArgumentException">The list is empty or holds a value that is not finite.</exception>
+    public static double[] Weights(IReadOnlyList<double> logits)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (logits.Count == 0 || logits.Any(l => !double.IsFinite(l)))
+            throw new ArgumentException("logits must be a non-empty list of finite numbers.", nameof(logits));
+        double max = logits.Max();
+        var exp = logits.Select(l => Math.Exp(l - max)).ToArray();
+        double sum = exp.Sum();
+        return exp.Select(e => logits.Count * e / sum).ToArray();
+    }
+
     private AlignmentSelection Select(SelectionRequest request, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
