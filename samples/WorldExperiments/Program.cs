@@ -4,7 +4,9 @@
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
 //        [--skew 1] (alignment-set category Zipf exponent) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --out folder]: run the stage grid with
-//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × p) and write grid.csv / grid.md
+//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × p) and write grid.csv / grid.md;
+//        selectors: pharmacist, seal (its validation-only ablation), full, random, loss, loss-high, gradnorm (all keep 0.4);
+//        [--near-duplicates 0.1] adds near-duplicate alignment rows (share of the set); --skew applies to the grid too
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -110,6 +112,12 @@ async Task<int> RunGrid()
         Finetuning = List("--finetuning", "none"),
         HarmfulRatios = Doubles("--p").ToList(),
         EvaluationSize = evalSize,
+        World = seed => new SafetyWorldOptions
+        {
+            Seed = seed,
+            AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : 0,
+            AlignmentNearDuplicateShare = options.TryGetValue("--near-duplicates", out string? duplicates) ? double.Parse(duplicates, CultureInfo.InvariantCulture) : 0,
+        },
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()
             : new HarmfulFinetuneAttackOptions
             {

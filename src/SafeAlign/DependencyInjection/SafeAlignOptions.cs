@@ -6,6 +6,9 @@ using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Native;
 using SafeAlign.Selection;
+using SafeAlign.Selection.GradientNorm;
+using SafeAlign.Selection.Loss;
+using SafeAlign.Selection.Pharmacist;
 
 namespace SafeAlign.DependencyInjection;
 
@@ -43,10 +46,23 @@ public sealed class SafeAlignOptions
     /// <summary>The random-subset selector baseline.</summary>
     public RandomSelectorOptions RandomSelector { get; set; } = new();
 
+    /// <summary>
+    /// Pharmacist, the bilevel alignment-data selector ("pharmacist"); the ablation without the harmful step ("seal")
+    /// uses the same settings with <see cref="PharmacistOptions.UseHarmfulStep"/> off.
+    /// </summary>
+    public PharmacistOptions Pharmacist { get; set; } = new();
+
+    /// <summary>The loss-based selector baseline ("loss" keeps <see cref="LossSelectorOptions.Keep"/>'s end, "loss-high" the highest).</summary>
+    public LossSelectorOptions LossSelector { get; set; } = new();
+
+    /// <summary>The gradient-norm selector baseline ("gradnorm").</summary>
+    public GradientNormSelectorOptions GradientNormSelector { get; set; } = new();
+
     /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SafeAlignOptions Validate()
     {
-        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null)
+        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null
+            || Pharmacist is null || LossSelector is null || GradientNormSelector is null)
             throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
         if (string.IsNullOrWhiteSpace(DefaultDefense))
             throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
@@ -57,6 +73,9 @@ public sealed class SafeAlignOptions
         Booster.Validate();
         Lisa.Validate();
         RandomSelector.Validate();
+        Pharmacist.Validate();
+        LossSelector.Validate();
+        GradientNormSelector.Validate();
         return this;
     }
 }

@@ -9,6 +9,9 @@ using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
 using SafeAlign.Selection;
+using SafeAlign.Selection.GradientNorm;
+using SafeAlign.Selection.Loss;
+using SafeAlign.Selection.Pharmacist;
 
 namespace SafeAlign.DependencyInjection;
 
@@ -17,7 +20,8 @@ public static class SafeAlignServiceCollectionExtensions
 {
     /// <summary>
     /// Registers SafeAlign: the options as a singleton, every defense as a keyed <see cref="IAlignmentDefense"/> under its
-    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name, and the
+    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name ("pharmacist", "seal", "full", "random", "loss",
+    /// "loss-high", "gradnorm"), and the
     /// default judge and evaluator. Everything is added with TryAdd, so a registration made before this call wins and
     /// any stage can be swapped with <c>services.Replace(...)</c> afterwards.
     /// </summary>
@@ -42,6 +46,14 @@ public static class SafeAlignServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IAlignmentDefense>(sp.GetRequiredService<SafeAlignOptions>().DefaultDefense));
 
         services.TryAddKeyedSingleton<IAlignmentDataSelector>(RandomSelector.SelectorName, (_, _) => new RandomSelector(options.RandomSelector));
+        services.TryAddKeyedSingleton<IAlignmentDataSelector>(FullSelector.SelectorName, (_, _) => new FullSelector());
+        services.TryAddKeyedSingleton<IAlignmentDataSelector>(PharmacistSelector.SelectorName,
+            (sp, _) => new PharmacistSelector(options.Pharmacist, sp.GetService<ILoggerFactory>()?.CreateLogger<PharmacistSelector>()));
+        services.TryAddKeyedSingleton<IAlignmentDataSelector>(PharmacistSelector.AblationName,
+            (sp, _) => new PharmacistSelector(options.Pharmacist.WithoutHarmfulStep(), sp.GetService<ILoggerFactory>()?.CreateLogger<PharmacistSelector>(), PharmacistSelector.AblationName));
+        services.TryAddKeyedSingleton<IAlignmentDataSelector>(LossSelector.SelectorName, (_, _) => new LossSelector(options.LossSelector));
+        services.TryAddKeyedSingleton<IAlignmentDataSelector>(LossSelector.HighestName, (_, _) => new LossSelector(options.LossSelector.WithKeep(KeepOrder.Highest)));
+        services.TryAddKeyedSingleton<IAlignmentDataSelector>(GradientNormSelector.SelectorName, (_, _) => new GradientNormSelector(options.GradientNormSelector));
 
         services.TryAddSingleton<IHarmfulnessJudge>(_ => new RefusalPatternJudge());
         services.TryAddSingleton(sp => new SafetyEvaluator(sp.GetRequiredService<IHarmfulnessJudge>()));

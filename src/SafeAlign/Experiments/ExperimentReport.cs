@@ -12,7 +12,7 @@ public static class ExperimentReport
 
     /// <summary>The CSV header, in column order.</summary>
     public const string CsvHeader =
-        "seed,selector,defense,finetuning,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb";
+        "seed,selector,defense,finetuning,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb,defect_auc";
 
     /// <summary>Renders the rows as CSV (rates as percentages, 95 % Wilson bounds beside HS and FA).</summary>
     /// <param name="rows">The rows.</param>
@@ -29,7 +29,7 @@ public static class ExperimentReport
                 r.AlignmentRows.ToString(Invariant), F(r.AlignedHarmfulScore.Percent), F(r.HarmfulScore.Percent), F(100 * hsLow), F(100 * hsHigh),
                 r.HarmfulScore.Count.ToString(Invariant), r.HarmfulScore.Total.ToString(Invariant), F(r.OverRefusal.Percent),
                 F(r.FinetuneAccuracy.Percent), F(100 * faLow), F(100 * faHigh), F(r.SelectionSeconds), F(r.AlignmentSeconds), F(r.FinetuneSeconds),
-                F(r.PruningSeconds), F(r.AlignmentPeakBytes / 1e6)));
+                F(r.PruningSeconds), F(r.AlignmentPeakBytes / 1e6), r.DefectAuc?.ToString("F3", Invariant) ?? ""));
         }
         return csv.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
     }
@@ -40,14 +40,14 @@ public static class ExperimentReport
     {
         ArgumentNullException.ThrowIfNull(rows);
         var md = new StringBuilder()
-            .Append("| seed | selector | defense | fine-tuning | scorer | pruner | p | aligned HS % | HS % [95 % CI] | over-refusal % | FA % | align s | fine-tune s |\n")
-            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            .Append("| seed | selector | defense | fine-tuning | scorer | pruner | p | aligned HS % | HS % [95 % CI] | over-refusal % | FA % | align s | fine-tune s | select s | defect AUC |\n")
+            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in rows)
         {
             var (low, high) = r.HarmfulScore.Interval95;
             md.Append(Invariant, $"| {r.Seed} | {r.Selector} | {r.Defense} | {r.Finetuning} | {r.Scorer} | {r.Pruner} | {r.HarmfulRatio:G3} | {F(r.AlignedHarmfulScore.Percent)} | ")
               .Append(Invariant, $"{F(r.HarmfulScore.Percent)} [{F(100 * low)}–{F(100 * high)}] | {F(r.OverRefusal.Percent)} | {F(r.FinetuneAccuracy.Percent)} | ")
-              .Append(Invariant, $"{r.AlignmentSeconds:F0} | {r.FinetuneSeconds:F0} |\n");
+              .Append(Invariant, $"{r.AlignmentSeconds:F0} | {r.FinetuneSeconds:F0} | {r.SelectionSeconds:F0} | {Auc(r.DefectAuc)} |\n");
         }
         return md.ToString();
     }
@@ -58,8 +58,8 @@ public static class ExperimentReport
     {
         ArgumentNullException.ThrowIfNull(rows);
         var md = new StringBuilder()
-            .Append("| selector | defense | fine-tuning | scorer | pruner | p | seeds | aligned HS % | HS % | over-refusal % | FA % | align s | fine-tune s |\n")
-            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            .Append("| selector | defense | fine-tuning | scorer | pruner | p | seeds | aligned HS % | HS % | over-refusal % | FA % | align s | fine-tune s | select s | defect AUC |\n")
+            .Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var group in rows.GroupBy(r => r.Configuration))
         {
             var g = group.ToList();
@@ -69,7 +69,8 @@ public static class ExperimentReport
               .Append(Spread(g.Select(r => r.HarmfulScore.Percent))).Append(" | ")
               .Append(Spread(g.Select(r => r.OverRefusal.Percent))).Append(" | ")
               .Append(Spread(g.Select(r => r.FinetuneAccuracy.Percent))).Append(" | ")
-              .Append(Invariant, $"{g.Average(r => r.AlignmentSeconds):F0} | {g.Average(r => r.FinetuneSeconds):F0} |\n");
+              .Append(Invariant, $"{g.Average(r => r.AlignmentSeconds):F0} | {g.Average(r => r.FinetuneSeconds):F0} | {g.Average(r => r.SelectionSeconds):F0} | ")
+              .Append(g.All(r => r.DefectAuc is null) ? "–" : Auc(g.Where(r => r.DefectAuc is not null).Average(r => r.DefectAuc!.Value))).Append(" |\n");
         }
         return md.ToString();
     }
@@ -113,6 +114,8 @@ public static class ExperimentReport
     }
 
     private static string F(double value) => value.ToString("F1", Invariant);
+
+    private static string Auc(double? value) => value?.ToString("F3", Invariant) ?? "–";
 
     private static string Quote(string value) =>
         value.AsSpan().IndexOfAny(",\"\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;

@@ -25,6 +25,12 @@ public sealed record ExperimentRow(
     RateEstimate AlignedHarmfulScore, RateEstimate HarmfulScore, RateEstimate OverRefusal, RateEstimate FinetuneAccuracy,
     double SelectionSeconds, double AlignmentSeconds, double FinetuneSeconds, double PruningSeconds, long AlignmentPeakBytes)
 {
+    /// <summary>
+    /// ROC AUC of the selector's scores against the world's row-quality labels (a clean row scoring above a defective one;
+    /// <see cref="SafeAlign.Evaluation.World.AlignmentDefectRanking"/>); null when no selector ran.
+    /// </summary>
+    public double? DefectAuc { get; init; }
+
     /// <summary>The configuration without the seed, for grouping rows across seeds.</summary>
     public string Configuration => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"{Selector}/{Defense}/{Finetuning}/{Scorer}/{Pruner}/p={HarmfulRatio:G3}");

@@ -67,7 +67,7 @@ public sealed class ExperimentRunner
 
             foreach (string selectorName in grid.Selectors)
             {
-                var (selected, selectionSeconds) = await SelectAsync(selectorName, seed, model, tokenizer, data, Report, cancellationToken).ConfigureAwait(false);
+                var (selected, selectionSeconds, defectAuc) = await SelectAsync(selectorName, seed, model, tokenizer, world, data, Report, cancellationToken).ConfigureAwait(false);
                 foreach (string defenseName in grid.Defenses)
                 {
                     Restore(baseWeights, model);
@@ -99,7 +99,7 @@ public sealed class ExperimentRunner
                         var fa = (await _evaluator.AccuracyAsync(model, tokenizer, prompts.Task, cancellationToken).ConfigureAwait(false)).Estimate;
                         model.DetachLora();
                         var row = new ExperimentRow(seed, selectorName, defenseName, finetuningName, scorerName, prunerName, p, selected.Safety.Count,
-                            alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak);
+                            alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak) { DefectAuc = defectAuc };
                         rows.Add(row);
                         _logger.LogInformation("{Configuration} seed {Seed}: HS {HS}, over-refusal {Refusal}, FA {FA}", row.Configuration, seed, hs, refusal, fa);
                         Report($"seed {seed}: row done");
@@ -112,14 +112,19 @@ public sealed class ExperimentRunner
 
     private static bool Is(string name) => !string.Equals(name, ExperimentStages.None, StringComparison.OrdinalIgnoreCase);
 
-    private async Task<(AlignmentData Data, double Seconds)> SelectAsync(string selectorName, long seed, CausalLM model, HfTokenizer tokenizer, AlignmentData data,
-        Action<string> report, CancellationToken cancellationToken)
+    private async Task<(AlignmentData Data, double Seconds, double? DefectAuc)> SelectAsync(string selectorName, long seed, CausalLM model, HfTokenizer tokenizer,
+        SafetyWorld world, AlignmentData data, Action<string> report, CancellationToken cancellationToken)
     {
         if (!Is(selectorName))
-            return (data, 0);
+            return (data, 0, null);
         report($"seed {seed}: selecting with {selectorName}");
         var selection = await _stages.Selectors[selectorName](seed).SelectAsync(new SelectionRequest(model, tokenizer, data), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (data.WithSafety(selection.Indices.Select(i => data.Safety[i]).ToList()), selection.Elapsed.TotalSeconds);
+        // data.Safety is world.Alignment in order, so the world's quality labels score the ranking.
+        var qualities = world.Alignment.Select(a => a.Quality).ToList();
+        double? auc = qualities.Distinct().Count() > 1 && qualities.Contains(AlignmentRowQuality.Clean) ? AlignmentDefectRanking.Auc(selection.Scores, qualities) : null;
+        _logger.LogInformation("Seed {Seed}: {Selector} kept {Kept} of {Candidates} rows in {Seconds:F1} s, defect-ranking AUC {Auc}",
+            seed, selectorName, selection.Indices.Count, data.Safety.Count, selection.Elapsed.TotalSeconds, auc);
+        return (data.WithSafety(selection.Indices.Select(i => data.Safety[i]).ToList()), selection.Elapsed.TotalSeconds, auc);
     }
 
     private readonly record struct CellStages(string Finetuning, string Scorer, string Pruner);

@@ -10,6 +10,9 @@ using SafeAlign.Evaluation;
 using SafeAlign.Pruning;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
+using SafeAlign.Selection.GradientNorm;
+using SafeAlign.Selection.Loss;
+using SafeAlign.Selection.Pharmacist;
 
 namespace SafeAlign.Experiments;
 
@@ -39,7 +42,9 @@ public sealed class ExperimentStages
 
     /// <summary>
     /// The stages SafeAlign ships, with their default (world-scaled) settings and the cell's seed: every alignment
-    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, and the random selector.
+    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, and the selectors: Pharmacist, its
+    /// validation-only ablation "seal", and the baselines "full", "random", "loss", "loss-high" and "gradnorm", all at
+    /// Pharmacist's default ratio 0.4.
     /// </summary>
     public static ExperimentStages Default()
     {
@@ -53,6 +58,12 @@ public sealed class ExperimentStages
             seed => new BoosterDefense(new BoosterOptions { Seed = seed }, alignmentStep: new VaccineStep(new VaccineOptions().Rho));
         stages.Finetuning[LisaDefense.DefenseName] = (seed, data) => new LisaDefense(data);
         stages.Selectors[RandomSelector.SelectorName] = seed => new RandomSelector(new RandomSelectorOptions { Seed = seed });
+        stages.Selectors[FullSelector.SelectorName] = _ => new FullSelector();
+        stages.Selectors[PharmacistSelector.SelectorName] = seed => new PharmacistSelector(new PharmacistOptions { Seed = seed });
+        stages.Selectors[PharmacistSelector.AblationName] = seed => new PharmacistSelector(new PharmacistOptions { Seed = seed, UseHarmfulStep = false });
+        stages.Selectors[LossSelector.SelectorName] = seed => new LossSelector(new LossSelectorOptions { Seed = seed });
+        stages.Selectors[LossSelector.HighestName] = seed => new LossSelector(new LossSelectorOptions { Seed = seed, Keep = KeepOrder.Highest });
+        stages.Selectors[GradientNormSelector.SelectorName] = seed => new GradientNormSelector(new GradientNormSelectorOptions { Seed = seed });
         return stages;
     }
 

@@ -7,6 +7,9 @@ using SafeAlign.Defenses.Vaccine;
 using SafeAlign.DependencyInjection;
 using SafeAlign.Evaluation;
 using SafeAlign.Selection;
+using SafeAlign.Selection.GradientNorm;
+using SafeAlign.Selection.Loss;
+using SafeAlign.Selection.Pharmacist;
 using SafeAlign.Tests.Defenses;
 
 namespace SafeAlign.Tests.DependencyInjection;
@@ -30,6 +33,40 @@ public sealed class AddSafeAlignTests
         Assert.IsType<RandomSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("random"));
         Assert.IsType<RefusalPatternJudge>(provider.GetRequiredService<IHarmfulnessJudge>());
         Assert.NotNull(provider.GetRequiredService<SafetyEvaluator>());
+    }
+
+    [Fact]
+    public void AddSafeAlign_RegistersEverySelectorByName_WithItsOptions()
+    {
+        using var provider = new ServiceCollection().AddSafeAlign(o =>
+        {
+            o.Pharmacist.KeepRatio = 0.6;
+            o.Pharmacist.Alpha = 0.05;
+            o.LossSelector.KeepRatio = 0.3;
+        }).BuildServiceProvider();
+
+        var pharmacist = Assert.IsType<PharmacistSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("pharmacist"));
+        Assert.Equal((0.6, 0.05, true), (pharmacist.Options.KeepRatio, pharmacist.Options.Alpha, pharmacist.Options.UseHarmfulStep));
+        var seal = Assert.IsType<PharmacistSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("seal"));
+        Assert.Equal(("seal", 0.6, false), (seal.Name, seal.Options.KeepRatio, seal.Options.UseHarmfulStep));
+        Assert.True(pharmacist.Options.UseHarmfulStep); // the ablation's copy left Pharmacist's options alone
+        Assert.IsType<FullSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("full"));
+        var loss = Assert.IsType<LossSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("loss"));
+        var lossHigh = Assert.IsType<LossSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("loss-high"));
+        Assert.Equal((KeepOrder.Lowest, KeepOrder.Highest, 0.3), (loss.Options.Keep, lossHigh.Options.Keep, lossHigh.Options.KeepRatio));
+        Assert.Equal("loss-high", lossHigh.Name);
+        Assert.IsType<GradientNormSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("gradnorm"));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.Pharmacist.KeepRatio = 0));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.GradientNormSelector.BatchSize = 0));
+    }
+
+    [Fact]
+    public void ExperimentStages_Default_NamesEverySelector()
+    {
+        var stages = SafeAlign.Experiments.ExperimentStages.Default();
+        foreach (string name in new[] { "pharmacist", "seal", "full", "random", "loss", "loss-high", "gradnorm" })
+            Assert.Equal(name, stages.Selectors[name](7).Name);
+        Assert.Equal(7, ((PharmacistSelector)stages.Selectors["pharmacist"](7)).Options.Seed);
     }
 
     [Fact]

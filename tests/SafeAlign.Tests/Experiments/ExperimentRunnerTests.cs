@@ -46,7 +46,9 @@ public sealed class ExperimentRunnerTests : IDisposable
              "random/none/none/none/none/p=0", "random/none/none/none/none/p=0.5", "random/sft/none/none/none/p=0", "random/sft/none/none/none/p=0.5"],
             rows.Select(r => r.Configuration));
         Assert.All(rows.Where(r => r.Selector == "none"), r => Assert.Equal(24, r.AlignmentRows));
-        Assert.All(rows.Where(r => r.Selector == "random"), r => Assert.Equal(12, r.AlignmentRows));
+        Assert.All(rows.Where(r => r.Selector == "random"), r => Assert.Equal(10, r.AlignmentRows)); // round(0.4 · 24), the selectors' shared default ratio
+        Assert.All(rows.Where(r => r.Selector == "none"), r => Assert.Null(r.DefectAuc));
+        Assert.All(rows.Where(r => r.Selector == "random"), r => Assert.InRange(r.DefectAuc!.Value, 0, 1));
         Assert.All(rows.Where(r => r.Defense == "none"), r => Assert.Equal(0, r.AlignmentSeconds));
         Assert.All(rows, r => Assert.Equal(6, r.HarmfulScore.Total));
         Assert.Equal(rows.Select(r => (r.AlignedHarmfulScore, r.HarmfulScore, r.OverRefusal, r.FinetuneAccuracy)),

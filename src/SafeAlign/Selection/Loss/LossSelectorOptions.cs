@@ -15,6 +15,15 @@ public sealed class LossSelectorOptions : SelectorOptions
     /// <summary>Longest tokenized example; longer ones are cut (default 128).</summary>
     public int MaxLength { get; set; } = 128;
 
+    /// <summary>A copy keeping the other end (or the same one) of the loss.</summary>
+    /// <param name="keep">Which end the copy keeps.</param>
+    public LossSelectorOptions WithKeep(KeepOrder keep)
+    {
+        var copy = (LossSelectorOptions)MemberwiseClone();
+        copy.Keep = keep;
+        return copy;
+    }
+
     /// <inheritdoc />
     public override void Validate()
     {

@@ -88,6 +88,15 @@ public sealed class PharmacistOptions : SelectorOptions
     /// <summary>η as used: <see cref="InnerStepSize"/> or, when null, <see cref="LearningRate"/>.</summary>
     public double Eta => InnerStepSize ?? LearningRate;
 
+    /// <summary>A copy with the harmful step off: the settings of the validation-only ablation ("seal").</summary>
+    public PharmacistOptions WithoutHarmfulStep()
+    {
+        var copy = (PharmacistOptions)MemberwiseClone();
+        copy.TargetModules = [.. TargetModules ?? []];
+        copy.UseHarmfulStep = false;
+        return copy;
+    }
+
     /// <summary>The scratch adapter these options describe.</summary>
     public LoraConfig Lora() => new LoraConfig { Rank = LoraRank, Alpha = LoraAlpha, TargetModules = [.. TargetModules ?? []], Seed = Seed }.Validate();
 
