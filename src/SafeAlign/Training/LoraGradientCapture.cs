@@ -68,7 +68,7 @@ public sealed class LoraGradientCapture : IDisposable
 
     /// <summary>
     /// ⟨∇L_i, V⟩ for every sample i of the captured batch (B), fp32, without forming ∇L_i: per factor
-    /// Σ_t δ_{i,t}ᵀ (V a_{i,t}), one (B, T, in) × (in, out) product and a reduction.
+    /// Σ_t δ_{i,t}ᵀ (V a_{i,t}), one (B, T, in) × (in, out) product (taken towards the narrower side) and a reduction.
     /// </summary>
     /// <param name="directions">V, one tensor per parameter in <see cref="Parameters"/> order (e.g. a gradient snapshot).</param>
     /// <exception cref="InvalidOperationException">No forward and backward pass was captured.</exception>
@@ -80,8 +80,11 @@ public sealed class LoraGradientCapture : IDisposable
         for (int k = 0; k < _factors.Length; k++)
         {
             var (a, delta) = Captured(k);                                              // (B, T, in), (B, T, out)
-            var projected = matmul(a, directions.Tensors[k].to(a.dtype).t());            // (B, T, out)
-            var term = (projected * delta).sum([1, 2]);                                  // (B)
+            var v = directions.Tensors[k].to(a.dtype);                                   // (out, in)
+            // δᵀ(V a) = (Vᵀδ)ᵀ a: project onto the narrower side (r for a LoRA factor), so the product stays (B, T, r).
+            var term = v.shape[0] <= v.shape[1]
+                ? (matmul(a, v.t()) * delta).sum([1, 2])                                 // (B, T, out) → (B)
+                : (matmul(delta, v) * a).sum([1, 2]);                                    // (B, T, in) → (B)
             total = total is null ? term : total + term;
         }
         return total!.to(float32).MoveToOuterDisposeScope();

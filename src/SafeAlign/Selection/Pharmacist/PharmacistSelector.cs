@@ -98,13 +98,9 @@ public sealed class PharmacistSelector : IAlignmentDataSelector
         double[] scores;
         using (ScratchAdapter.Attach(model, o.Lora(), Name))
         {
-            var parameters = LoraGradientCapture.FactorWeights(model);
-            using var modelOptimizer = optim.AdamW(parameters, o.LearningRate, weight_decay: 0);
-            using var omega = new Parameter(full(count, o.InitialLogit, dtype: float32, device: model.Device));
-            using var selectorOptimizer = optim.Adam([omega], o.SelectorLearningRate, o.SelectorBeta1, o.SelectorBeta2, o.SelectorEpsilon);
+            using var state = new PharmacistState(model, count, o);
             var harmful = o.UseHarmfulStep ? new CyclingBatches(Examples(request.Tokenizer, request.Data.Harmful), o.HarmfulBatchSize, pad, o.MaxLength, o.Seed + 1) : null;
             var validationBatches = new CyclingBatches(validation, o.ValidationBatchSize, pad, o.MaxLength, o.Seed + 2);
-            var step = new PharmacistStep(o.Eta, o.Alpha, o.UseHarmfulStep, o.Strategy);
             int batchesPerEpoch = (count + o.BatchSize - 1) / o.BatchSize, total = o.Epochs * batchesPerEpoch, done = 0;
             var pending = new List<Tensor>();
             try
@@ -121,22 +117,10 @@ public sealed class PharmacistSelector : IAlignmentDataSelector
                         using var scope = NewDisposeScope();
                         int[] rows = order.Skip(b * o.BatchSize).Take(o.BatchSize).ToArray();
                         var batch = TrainingBatch.Collate(rows.Select(i => pool[i]).ToList(), pad, model.Device, o.MaxLength);
-                        var index = tensor(rows.Select(i => (long)i).ToArray(), device: model.Device);
-                        var weights = (softmax(omega, 0) * count).index_select(0, index);                     // π_B, differentiable in ω
-                        var result = step.Run(model, batch, weights.detach(), harmful?.Next(model.Device), validationBatches.Next(model.Device), lambda);
-
-                        selectorOptimizer.zero_grad();
-                        (weights * result.Hypergradient.detach()).sum().backward();                                         // ∂U/∂ω through the softmax
-                        selectorOptimizer.step();
-
-                        if (o.MaxGradNorm > 0)
-                            nn.utils.clip_grad_norm_(parameters, o.MaxGradNorm);
-                        modelOptimizer.step();
-                        modelOptimizer.zero_grad();
-
+                        var result = state.Step(batch, rows, harmful?.Next(model.Device), validationBatches.Next(model.Device), lambda);
                         pending.Add(stack([result.LowerLoss, result.UpperLoss]).DetachFromDisposeScope());
                         if (++done % o.LogEvery == 0 || done == total)
-                            Report(epoch, done, total, pending, omega, progress);
+                            Report(epoch, done, total, pending, state.Logits, progress);
                     }
                 }
             }
@@ -145,8 +129,7 @@ public sealed class PharmacistSelector : IAlignmentDataSelector
                 foreach (var t in pending)
                     t.Dispose();
             }
-            using (var host = omega.detach().to(float64).cpu())
-                scores = host.data<double>().ToArray();
+            scores = state.Scores();
         }
         if (scores.Any(s => !double.IsFinite(s)))
             throw new InvalidOperationException($"The {Name} selector's logits diverged (NaN or infinity); lower SelectorLearningRate or LearningRate.");
