@@ -104,6 +104,28 @@ public sealed class PharmacistStepTests
             AssertClose(expected[p], parameters[p].grad!, 1e-4, $"gradient {p}");
     }
 
+    [Theory]
+    [InlineData(GradientAlignmentStrategy.Ghost)]
+    [InlineData(GradientAlignmentStrategy.Materialized)]
+    [InlineData(GradientAlignmentStrategy.DoubleBackward)]
+    [InlineData(GradientAlignmentStrategy.Naive)]
+    public void StateStep_DisposesEverythingItCreates(GradientAlignmentStrategy strategy)
+    {
+        using var model = SelectionFixture.Model();
+        SelectionFixture.AttachWarmAdapter(model);
+        using var state = new PharmacistState(model, 50, new PharmacistOptions { Strategy = strategy });
+        int[] rows = [3, 7, 11, 19, 23, 42];
+        void Step()
+        {
+            var (pool, harmful, validation) = Batches();
+            state.Step(pool, rows, harmful, validation);
+        }
+        Tests.Defenses.DefenseFixture.LiveTensorsAfter(Step); // the optimizers' state appears on the first step
+
+        Assert.Equal(0, Tests.Defenses.DefenseFixture.LiveTensorsAfter(Step));
+        Assert.Equal(50, state.Scores().Length);
+    }
+
     private static (TrainingBatch Pool, TrainingBatch Harmful, TrainingBatch Validation) Batches()
     {
         var tokenizer = SelectionFixture.Tokenizer();
