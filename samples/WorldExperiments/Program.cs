@@ -4,11 +4,13 @@
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
 //        [--skew 1] (alignment-set category Zipf exponent) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --out folder]: run the stage grid with
-//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × p) and write grid.csv / grid.md
+//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × p) and write grid.csv / grid.md;
+//        [--booster-lambdas 1,0.2] registers Booster with those λ as defenses "booster-l1", "booster-l0.2" 
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
 using SafeAlign.Defenses;
+using SafeAlign.Defenses.Booster;
 using SafeAlign.Defenses.Sft;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
@@ -118,7 +120,11 @@ async Task<int> RunGrid()
             },
     };
     string output = options.TryGetValue("--out", out string? o) ? o : "experiments";
-    var rows = await new ExperimentRunner().RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
+    var stages = ExperimentStages.Default();
+    // Booster's λ sweep (docs/results.md): each value registers a defense "booster-l<λ>" the grid can name.
+    foreach (double lambda in options.ContainsKey("--booster-lambdas") ? Doubles("--booster-lambdas") : [])
+        stages.Defenses[FormattableString.Invariant($"booster-l{lambda}")] = seed => new BoosterDefense(new BoosterOptions { Seed = seed, Lambda = lambda });
+    var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
     ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
     Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
