@@ -17,4 +17,10 @@ public sealed record TokenRiskScores(string Scorer, IReadOnlyList<float[]> Risk,
     /// Null for a scorer that does not produce one.
     /// </summary>
     public TokenMask? Mask { get; init; }
+
+    /// <summary>
+    /// For an iterative scorer (TOSS-Pro), per round the user samples added to its harmful reference set, in the order
+    /// the global ranking reached them; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<int>> ReferenceAdditions { get; init; } = [];
 }

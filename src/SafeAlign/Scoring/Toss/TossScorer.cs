@@ -107,11 +107,13 @@ public sealed class TossScorer : ITokenRiskScorer
             var lossH = run.Losses("harmful", harmful, data);
 
             var added = new List<int>();
+            var additions = new List<IReadOnlyList<int>>();
             for (int round = 0; round < o.Rounds; round++)
             {
                 int[] walked = TokenRanking.SamplesInRankOrder(Subtract(lossU, lossH), k);
                 int fresh = walked.Count(s => !added.Contains(s));
                 added.AddRange(walked.Where(s => !added.Contains(s)));
+                additions.Add(walked);
                 var set = harmfulRows.Concat(added.Select(s => data[s])).ToList();
                 Log.ProRound(_logger, Name, round + 1, walked.Length, fresh, set.Count);
                 progress?.Report($"{Name}: round {round + 1}: {fresh} new samples, harmful reference {set.Count} rows");
@@ -141,7 +143,7 @@ public sealed class TossScorer : ITokenRiskScorer
             var mask = TokenMask.Create(data, discarded, Name);
             Log.Masked(_logger, Name, mask.DiscardedTokens, mask.ResponseTokens, clock.Elapsed.TotalSeconds);
             progress?.Report($"{Name}: discarded {mask.DiscardedTokens} of {mask.ResponseTokens} response tokens");
-            return new TokenRiskScores(Name, risk, mask.Apply(data), mask.DiscardedTokens, mask.ResponseTokens, clock.Elapsed) { Mask = mask };
+            return new TokenRiskScores(Name, risk, mask.Apply(data), mask.DiscardedTokens, mask.ResponseTokens, clock.Elapsed) { Mask = mask, ReferenceAdditions = additions };
         }
         finally
         {
