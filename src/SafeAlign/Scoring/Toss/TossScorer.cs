@@ -76,6 +76,42 @@ public sealed class TossScorer : ITokenRiskScorer
         return Task.Factory.StartNew(() => Score(request, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// The scoring pass alone, for references already at hand: S(i, j) = ℓᵘ(i, j) − ℓʰ(i, j) for every response token of
+    /// <paramref name="data"/> (NaN elsewhere), each reference attached in turn to <paramref name="model"/> for one streamed
+    /// no-grad pass and detached again.
+    /// </summary>
+    /// <param name="model">The aligned model, without an adapter.</param>
+    /// <param name="utility">θᵘ.</param>
+    /// <param name="harmful">θʰ.</param>
+    /// <param name="data">Tokenized examples.</param>
+    /// <param name="batchSize">Examples per forward.</param>
+    /// <param name="padTokenId">Padding id.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="InvalidOperationException">The model already has an adapter.</exception>
+    public static float[][] TokenScores(CausalLM model, LoraAdapterState utility, LoraAdapterState harmful, IReadOnlyList<TokenizedExample> data,
+        int batchSize, int padTokenId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(utility);
+        ArgumentNullException.ThrowIfNull(harmful);
+        ArgumentNullException.ThrowIfNull(data);
+        return Subtract(LossesWith(model, utility, data, batchSize, padTokenId, cancellationToken), LossesWith(model, harmful, data, batchSize, padTokenId, cancellationToken));
+    }
+
+    private static float[][] LossesWith(CausalLM model, LoraAdapterState adapter, IReadOnlyList<TokenizedExample> data, int batchSize, int padTokenId, CancellationToken cancellationToken)
+    {
+        adapter.AttachTo(model);
+        try
+        {
+            return PerTokenLosses.Compute(model, data, batchSize, padTokenId, cancellationToken);
+        }
+        finally
+        {
+            model.DetachLora();
+        }
+    }
+
     private TokenRiskScores Score(TokenRiskRequest request, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -200,18 +236,10 @@ public sealed class TossScorer : ITokenRiskScorer
         public float[][] Losses(string name, LoraAdapterState adapter, IReadOnlyList<TokenizedExample> data)
         {
             var clock = Stopwatch.StartNew();
-            adapter.AttachTo(model);
-            try
-            {
-                var losses = PerTokenLosses.Compute(model, data, _o.ScoringBatchSize, padTokenId, cancellationToken);
-                var (sum, count) = Totals(losses);
-                Log.ReferenceScored(scorer._logger, scorer.Name, name, count, data.Count, clock.Elapsed.TotalSeconds, count == 0 ? double.NaN : sum / count);
-                return losses;
-            }
-            finally
-            {
-                model.DetachLora();
-            }
+            var losses = LossesWith(model, adapter, data, _o.ScoringBatchSize, padTokenId, cancellationToken);
+            var (sum, count) = Totals(losses);
+            Log.ReferenceScored(scorer._logger, scorer.Name, name, count, data.Count, clock.Elapsed.TotalSeconds, count == 0 ? double.NaN : sum / count);
+            return losses;
         }
 
         public void Save(LoraAdapterState adapter, string folder)
