@@ -88,6 +88,18 @@ public sealed class TokenRankingTests
     }
 
     [Fact]
+    public void NoBudgetOrNoCandidates_DiscardNothing()
+    {
+        var scores = RandomScores(6, 10);
+        Assert.All(TokenRanking.GlobalTop(scores, 0), p => Assert.Empty(p));
+        float[][] none = [[N, N], [N]];
+        Assert.Equal([[], []], TokenRanking.GlobalTop(none, 1));
+        Assert.Equal([[], []], TokenRanking.PerSampleTop(none, 1));
+        Assert.Equal([[], []], TokenRanking.WholeSamples(none, [1.0, 2.0], 1));
+        Assert.Empty(TokenRanking.SamplesInRankOrder(none, 3));
+    }
+
+    [Fact]
     public void PerSampleTop_DiscardsFloorDLiPerSample_ByScoreThenPosition()
     {
         var scores = RandomScores(8, 30, ties: 4);

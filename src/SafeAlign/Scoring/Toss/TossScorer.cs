@@ -142,17 +142,18 @@ public sealed class TossScorer : ITokenRiskScorer
             var lossU = run.Losses("utility", utility, data);
             var lossH = run.Losses("harmful", harmful, data);
 
-            var added = new List<int>();
+            var added = new List<int>();                 // user samples in 𝒟ʰ, in the order they joined
+            var inHarmfulSet = new HashSet<int>();
             var additions = new List<IReadOnlyList<int>>();
             for (int round = 0; round < o.Rounds; round++)
             {
                 int[] walked = TokenRanking.SamplesInRankOrder(Subtract(lossU, lossH), k);
-                int fresh = walked.Count(s => !added.Contains(s));
-                added.AddRange(walked.Where(s => !added.Contains(s)));
+                var fresh = walked.Where(inHarmfulSet.Add).ToList();
+                added.AddRange(fresh);
                 additions.Add(walked);
                 var set = harmfulRows.Concat(added.Select(s => data[s])).ToList();
-                Log.ProRound(_logger, Name, round + 1, walked.Length, fresh, set.Count);
-                progress?.Report($"{Name}: round {round + 1}: {fresh} new samples, harmful reference {set.Count} rows");
+                Log.ProRound(_logger, Name, round + 1, walked.Length, fresh.Count, set.Count);
+                progress?.Report($"{Name}: round {round + 1}: {fresh.Count} new samples, harmful reference {set.Count} rows");
                 harmful.Dispose();
                 harmful = null;
                 harmful = run.Train("harmful", set);
