@@ -5,6 +5,8 @@ using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Native;
+using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
 
 namespace SafeAlign.DependencyInjection;
@@ -43,10 +45,23 @@ public sealed class SafeAlignOptions
     /// <summary>The random-subset selector baseline.</summary>
     public RandomSelectorOptions RandomSelector { get; set; } = new();
 
+    /// <summary>
+    /// TOSS token scoring ("toss"); "toss-local" and "toss-sample" use these settings with per-sample ranking and
+    /// whole-sample dropping.
+    /// </summary>
+    public TossOptions Toss { get; set; } = new();
+
+    /// <summary>TOSS-Pro ("toss-pro"): TOSS settings with T = 2 rounds.</summary>
+    public TossOptions TossPro { get; set; } = new() { Rounds = 2 };
+
+    /// <summary>The random token-drop baseline ("random-tokens").</summary>
+    public RandomTokenScorerOptions RandomTokens { get; set; } = new();
+
     /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SafeAlignOptions Validate()
     {
-        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null)
+        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null
+            || Toss is null || TossPro is null || RandomTokens is null)
             throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
         if (string.IsNullOrWhiteSpace(DefaultDefense))
             throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
@@ -57,6 +72,9 @@ public sealed class SafeAlignOptions
         Booster.Validate();
         Lisa.Validate();
         RandomSelector.Validate();
+        Toss.Validate();
+        TossPro.Validate();
+        RandomTokens.Validate();
         return this;
     }
 }

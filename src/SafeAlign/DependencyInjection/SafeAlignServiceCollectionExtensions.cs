@@ -8,6 +8,8 @@ using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
+using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
 
 namespace SafeAlign.DependencyInjection;
@@ -17,7 +19,8 @@ public static class SafeAlignServiceCollectionExtensions
 {
     /// <summary>
     /// Registers SafeAlign: the options as a singleton, every defense as a keyed <see cref="IAlignmentDefense"/> under its
-    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name, and the
+    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name,
+    /// token risk scorers keyed by name ("toss", "toss-pro", "toss-local", "toss-sample", "random-tokens"), and the
     /// default judge and evaluator. Everything is added with TryAdd, so a registration made before this call wins and
     /// any stage can be swapped with <c>services.Replace(...)</c> afterwards.
     /// </summary>
@@ -43,9 +46,26 @@ public static class SafeAlignServiceCollectionExtensions
 
         services.TryAddKeyedSingleton<IAlignmentDataSelector>(RandomSelector.SelectorName, (_, _) => new RandomSelector(options.RandomSelector));
 
+        AddScorer(services, TossScorer.ScorerName, sp => new TossScorer(options.Toss, sp.GetService<ILoggerFactory>()));
+        AddScorer(services, TossScorer.ProScorerName, sp => new TossScorer(options.TossPro, sp.GetService<ILoggerFactory>()));
+        AddScorer(services, TossScorer.LocalScorerName, sp => new TossScorer(WithRanking(options.Toss, TossRanking.PerSample), sp.GetService<ILoggerFactory>()));
+        AddScorer(services, TossScorer.SampleScorerName, sp => new TossScorer(WithRanking(options.Toss, TossRanking.WholeSamples), sp.GetService<ILoggerFactory>()));
+        AddScorer(services, RandomTokenScorer.ScorerName, _ => new RandomTokenScorer(options.RandomTokens));
+
         services.TryAddSingleton<IHarmfulnessJudge>(_ => new RefusalPatternJudge());
         services.TryAddSingleton(sp => new SafetyEvaluator(sp.GetRequiredService<IHarmfulnessJudge>()));
         return services;
+    }
+
+    private static void AddScorer(IServiceCollection services, string name, Func<IServiceProvider, ITokenRiskScorer> create) =>
+        services.TryAddKeyedSingleton(name, (sp, _) => create(sp));
+
+    private static TossOptions WithRanking(TossOptions options, TossRanking ranking)
+    {
+        var copy = options.Clone();
+        copy.Ranking = ranking;
+        copy.Rounds = 0;
+        return copy;
     }
 
     private static void AddDefense(IServiceCollection services, string name, Func<IServiceProvider, IAlignmentDefense> create) =>

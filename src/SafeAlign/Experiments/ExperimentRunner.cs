@@ -93,13 +93,13 @@ public sealed class ExperimentRunner
                         Restore(alignedWeights, model);
                         Report($"seed {seed}: {selectorName}/{defenseName}/{finetuningName}/{scorerName}/{prunerName}, attack p = {p}");
                         var stages = new CellStages(finetuningName, scorerName, prunerName);
-                        var (finetuneSeconds, pruningSeconds) = await AttackAsync(grid, seed, p, stages, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
+                        var (finetuneSeconds, pruningSeconds, maskQuality) = await AttackAsync(grid, seed, p, stages, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
                         var hs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
                         var refusal = (await _evaluator.OverRefusalAsync(model, tokenizer, prompts.Benign, cancellationToken).ConfigureAwait(false)).Estimate;
                         var fa = (await _evaluator.AccuracyAsync(model, tokenizer, prompts.Task, cancellationToken).ConfigureAwait(false)).Estimate;
                         model.DetachLora();
                         var row = new ExperimentRow(seed, selectorName, defenseName, finetuningName, scorerName, prunerName, p, selected.Safety.Count,
-                            alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak);
+                            alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak) { Mask = maskQuality };
                         rows.Add(row);
                         _logger.LogInformation("{Configuration} seed {Seed}: HS {HS}, over-refusal {Refusal}, FA {FA}", row.Configuration, seed, hs, refusal, fa);
                         Report($"seed {seed}: row done");
@@ -124,7 +124,7 @@ public sealed class ExperimentRunner
 
     private readonly record struct CellStages(string Finetuning, string Scorer, string Pruner);
 
-    private async Task<(double Finetune, double Pruning)> AttackAsync(ExperimentGrid grid, long seed, double p, CellStages cell,
+    private async Task<(double Finetune, double Pruning, TokenMaskQuality? Mask)> AttackAsync(ExperimentGrid grid, long seed, double p, CellStages cell,
         CausalLM model, HfTokenizer tokenizer, SafetyWorld world, AlignmentData reference, CancellationToken cancellationToken)
     {
         var options = grid.Attack;
@@ -132,24 +132,27 @@ public sealed class ExperimentRunner
         {
             Samples = options.Samples, HarmfulRatio = p, LoraRank = options.LoraRank, LoraAlpha = options.LoraAlpha, LearningRate = options.LearningRate,
             Epochs = options.Epochs, Schedule = options.Schedule, WarmupRatio = options.WarmupRatio, WeightDecay = options.WeightDecay,
-            BatchSize = options.BatchSize, MaxLength = options.MaxLength, Seed = seed,
+            BatchSize = options.BatchSize, MaxLength = options.MaxLength, LossNormalization = options.LossNormalization, Seed = seed,
         }, _loggerFactory.CreateLogger<Trainer>());
         var clock = Stopwatch.StartNew();
         IReadOnlyList<TokenizedExample> examples = attack.BuildExamples(tokenizer, world.AttackPool, world.TaskTrain[grid.Task]);
+        TokenMaskQuality? quality = null;
         if (Is(cell.Scorer))
         {
             var scores = await _stages.Scorers[cell.Scorer](seed).ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, reference), cancellationToken: cancellationToken).ConfigureAwait(false);
             examples = scores.Masked;
+            if (scores.Mask is not null)
+                quality = TokenMaskQuality.Measure(scores.Mask, Enumerable.Range(0, examples.Count).Select(i => i < attack.HarmfulCount).ToList());
         }
         var finetuning = Is(cell.Finetuning) ? _stages.Finetuning[cell.Finetuning](seed, reference) : null;
         await Task.Factory.StartNew(() => attack.Train(model, tokenizer, examples, finetuning, cancellationToken: cancellationToken), cancellationToken,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         double finetune = clock.Elapsed.TotalSeconds;
         if (!Is(cell.Pruner))
-            return (finetune, 0);
+            return (finetune, 0, quality);
         clock.Restart();
         await _stages.Pruners[cell.Pruner](seed).PruneAsync(new PruningRequest(model, tokenizer, reference.Harmful), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (finetune, clock.Elapsed.TotalSeconds);
+        return (finetune, clock.Elapsed.TotalSeconds, quality);
     }
 
     private sealed class Prompts(SafetyWorld world, ExperimentGrid grid)

@@ -9,6 +9,7 @@ using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
 using SafeAlign.Pruning;
 using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
 
 namespace SafeAlign.Experiments;
@@ -39,7 +40,9 @@ public sealed class ExperimentStages
 
     /// <summary>
     /// The stages SafeAlign ships, with their default (world-scaled) settings and the cell's seed: every alignment
-    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, and the random selector.
+    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, the random selector, and the token
+    /// scorers: TOSS ("toss"), TOSS-Pro with T = 2 ("toss-pro"), TOSS with per-sample ranking ("toss-local"), the
+    /// sample-level baseline on TOSS's harmful reference ("toss-sample") and the random token baseline ("random-tokens").
     /// </summary>
     public static ExperimentStages Default()
     {
@@ -53,6 +56,11 @@ public sealed class ExperimentStages
             seed => new BoosterDefense(new BoosterOptions { Seed = seed }, alignmentStep: new VaccineStep(new VaccineOptions().Rho));
         stages.Finetuning[LisaDefense.DefenseName] = (seed, data) => new LisaDefense(data);
         stages.Selectors[RandomSelector.SelectorName] = seed => new RandomSelector(new RandomSelectorOptions { Seed = seed });
+        stages.Scorers[TossScorer.ScorerName] = seed => new TossScorer(new TossOptions { Seed = seed });
+        stages.Scorers[TossScorer.ProScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Rounds = 2 });
+        stages.Scorers[TossScorer.LocalScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.PerSample });
+        stages.Scorers[TossScorer.SampleScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.WholeSamples });
+        stages.Scorers[RandomTokenScorer.ScorerName] = seed => new RandomTokenScorer(new RandomTokenScorerOptions { Seed = seed });
         return stages;
     }
 

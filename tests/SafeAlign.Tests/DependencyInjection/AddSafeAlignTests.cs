@@ -6,6 +6,8 @@ using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.DependencyInjection;
 using SafeAlign.Evaluation;
+using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
 using SafeAlign.Tests.Defenses;
 
@@ -30,6 +32,27 @@ public sealed class AddSafeAlignTests
         Assert.IsType<RandomSelector>(provider.GetRequiredKeyedService<IAlignmentDataSelector>("random"));
         Assert.IsType<RefusalPatternJudge>(provider.GetRequiredService<IHarmfulnessJudge>());
         Assert.NotNull(provider.GetRequiredService<SafetyEvaluator>());
+    }
+
+    [Fact]
+    public void AddSafeAlign_RegistersTokenScorersByName_WithTheirOptions()
+    {
+        using var provider = new ServiceCollection().AddSafeAlign(o =>
+        {
+            o.Toss.DiscardRatio = 0.2;
+            o.TossPro.SamplesPerRound = 5;
+        }).BuildServiceProvider();
+
+        var toss = Assert.IsType<TossScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("toss"));
+        Assert.Equal((0.2, 0, TossRanking.Global), (toss.Options.DiscardRatio, toss.Options.Rounds, toss.Options.Ranking));
+        var pro = Assert.IsType<TossScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-pro"));
+        Assert.Equal(("toss-pro", 2, 5), (pro.Name, pro.Options.Rounds, pro.Options.SamplesPerRound));
+        var local = Assert.IsType<TossScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-local"));
+        Assert.Equal((TossRanking.PerSample, 0.2), (local.Options.Ranking, local.Options.DiscardRatio));
+        Assert.Equal(TossRanking.Global, toss.Options.Ranking); // deriving toss-local did not change the shared options
+        Assert.Equal("toss-sample", provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-sample").Name);
+        Assert.IsType<RandomTokenScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("random-tokens"));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.TossPro.Rounds = -1));
     }
 
     [Fact]
