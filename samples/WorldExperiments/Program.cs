@@ -8,6 +8,7 @@
 //        grid.csv / grid.md; --loss picks the attack's loss normalisation for every cell (sample = TOSS's per-sample mean)
 //        [--mask-check toss,toss-pro,random-tokens --toss-lr 1e-4,1e-3]: align with SFT, then score the attack's user data at each p
 //        and print how the token masks hit the harmful samples (no fine-tuning, no evaluation)
+//        [--toss-discards 0.3] registers TOSS and the random token drop at those d as "toss-d0.3", "random-tokens-d0.3"
 //        [--booster-lambdas 1,0.2] registers Booster with those λ as defenses "booster-l1", "booster-l0.2"
 using System.Diagnostics;
 using System.Globalization;
@@ -134,6 +135,12 @@ async Task<int> RunGrid()
     // Booster's λ sweep (docs/results.md): each value registers a defense "booster-l<λ>" the grid can name.
     foreach (double lambda in options.ContainsKey("--booster-lambdas") ? Doubles("--booster-lambdas") : [])
         stages.Defenses[FormattableString.Invariant($"booster-l{lambda}")] = seed => new BoosterDefense(new BoosterOptions { Seed = seed, Lambda = lambda });
+    // TOSS's discard ratio d: each value registers "toss-d<d>" and "random-tokens-d<d>".
+    foreach (double d in options.ContainsKey("--toss-discards") ? Doubles("--toss-discards") : [])
+    {
+        stages.Scorers[FormattableString.Invariant($"toss-d{d}")] = seed => new TossScorer(new TossOptions { Seed = seed, DiscardRatio = d });
+        stages.Scorers[FormattableString.Invariant($"random-tokens-d{d}")] = seed => new RandomTokenScorer(new RandomTokenScorerOptions { Seed = seed, DiscardRatio = d });
+    }
     var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
     ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
