@@ -3,8 +3,8 @@
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
 //        [--skew 1] (alignment-set category Zipf exponent) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
-//        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --out folder]: run the stage grid with
-//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × p) and write grid.csv / grid.md
+//        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --pruners none,antidote --out folder]: run the stage grid with
+//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × pruner × p) and write grid.csv / grid.md
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -108,6 +108,7 @@ async Task<int> RunGrid()
         Selectors = List("--selectors", "none"),
         Defenses = List("--defenses", "sft"),
         Finetuning = List("--finetuning", "none"),
+        Pruners = List("--pruners", "none"),
         HarmfulRatios = Doubles("--p").ToList(),
         EvaluationSize = evalSize,
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()

@@ -5,6 +5,7 @@ using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Native;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Selection;
 
 namespace SafeAlign.DependencyInjection;
@@ -43,10 +44,16 @@ public sealed class SafeAlignOptions
     /// <summary>The random-subset selector baseline.</summary>
     public RandomSelectorOptions RandomSelector { get; set; } = new();
 
+    /// <summary>
+    /// Antidote, the post-fine-tuning pruner; its baselines ("magnitude", "random-prune", "wanda-benign") share these
+    /// settings with their criterion and calibration source replaced.
+    /// </summary>
+    public AntidoteOptions Antidote { get; set; } = new();
+
     /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SafeAlignOptions Validate()
     {
-        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null)
+        if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null || Antidote is null)
             throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
         if (string.IsNullOrWhiteSpace(DefaultDefense))
             throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
@@ -57,6 +64,7 @@ public sealed class SafeAlignOptions
         Booster.Validate();
         Lisa.Validate();
         RandomSelector.Validate();
+        Antidote.Validate();
         return this;
     }
 }

@@ -8,6 +8,8 @@ using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
+using SafeAlign.Pruning;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Selection;
 
 namespace SafeAlign.DependencyInjection;
@@ -17,7 +19,8 @@ public static class SafeAlignServiceCollectionExtensions
 {
     /// <summary>
     /// Registers SafeAlign: the options as a singleton, every defense as a keyed <see cref="IAlignmentDefense"/> under its
-    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name, and the
+    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name,
+    /// post-fine-tuning pruners as keyed <see cref="IPostFinetunePruner"/>s ("antidote", "magnitude", "random-prune", "wanda-benign"), and the
     /// default judge and evaluator. Everything is added with TryAdd, so a registration made before this call wins and
     /// any stage can be swapped with <c>services.Replace(...)</c> afterwards.
     /// </summary>
@@ -43,10 +46,18 @@ public static class SafeAlignServiceCollectionExtensions
 
         services.TryAddKeyedSingleton<IAlignmentDataSelector>(RandomSelector.SelectorName, (_, _) => new RandomSelector(options.RandomSelector));
 
+        AddPruner(services, AntidotePruner.PrunerName, sp => new AntidotePruner(options.Antidote, sp.GetService<ILoggerFactory>()));
+        AddPruner(services, AntidotePruner.MagnitudeName, sp => AntidotePruner.Magnitude(options.Antidote, sp.GetService<ILoggerFactory>()));
+        AddPruner(services, AntidotePruner.RandomName, sp => AntidotePruner.Random(options.Antidote, sp.GetService<ILoggerFactory>()));
+        AddPruner(services, AntidotePruner.BenignWandaName, sp => AntidotePruner.BenignWanda(options.Antidote, sp.GetService<ILoggerFactory>()));
+
         services.TryAddSingleton<IHarmfulnessJudge>(_ => new RefusalPatternJudge());
         services.TryAddSingleton(sp => new SafetyEvaluator(sp.GetRequiredService<IHarmfulnessJudge>()));
         return services;
     }
+
+    private static void AddPruner(IServiceCollection services, string name, Func<IServiceProvider, IPostFinetunePruner> create) =>
+        services.TryAddKeyedSingleton(name, (sp, _) => create(sp));
 
     private static void AddDefense(IServiceCollection services, string name, Func<IServiceProvider, IAlignmentDefense> create) =>
         services.TryAddKeyedSingleton(name, (sp, _) => create(sp));

@@ -8,6 +8,7 @@ using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
 using SafeAlign.Pruning;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
 
@@ -39,7 +40,8 @@ public sealed class ExperimentStages
 
     /// <summary>
     /// The stages SafeAlign ships, with their default (world-scaled) settings and the cell's seed: every alignment
-    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, and the random selector.
+    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, the random selector, and the
+    /// post-fine-tuning pruners (Antidote and its baselines "magnitude", "random-prune", "wanda-benign").
     /// </summary>
     public static ExperimentStages Default()
     {
@@ -53,6 +55,10 @@ public sealed class ExperimentStages
             seed => new BoosterDefense(new BoosterOptions { Seed = seed }, alignmentStep: new VaccineStep(new VaccineOptions().Rho));
         stages.Finetuning[LisaDefense.DefenseName] = (seed, data) => new LisaDefense(data);
         stages.Selectors[RandomSelector.SelectorName] = seed => new RandomSelector(new RandomSelectorOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.PrunerName] = seed => new AntidotePruner(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.MagnitudeName] = seed => AntidotePruner.Magnitude(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.RandomName] = seed => AntidotePruner.Random(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.BenignWandaName] = seed => AntidotePruner.BenignWanda(new AntidoteOptions { Seed = seed });
         return stages;
     }
 
