@@ -25,7 +25,7 @@ public sealed record PruningResult(string Pruner, long PrunedWeights, long Consi
     /// <summary>Wall time of scoring, per-row selection and masking.</summary>
     public TimeSpan ScoringTime { get; init; }
 
-    /// <summary>Which entries were zeroed, by parameter name; null when the pruner was told not to keep it.</summary>
+    /// <summary>Which entries were zeroed (per-row column indices, by parameter name); null when the pruner was told not to keep them.</summary>
     public PruningMasks? Masks { get; init; }
 
     /// <summary>Disposes <see cref="Masks"/>.</summary>

@@ -4,7 +4,7 @@ namespace SafeAlign.Pruning;
 
 /// <summary>
 /// The scoring and selection kernels of Wanda-style pruning, as whole-tensor ops on a weight matrix W (rows = outputs,
-/// columns = inputs): scores, the per-row count, and a per-row top-k mask with deterministic ties.
+/// columns = inputs): scores, the per-row count, the per-row top-k with deterministic ties, and the in-place zeroing.
 /// </summary>
 public static class RowPruning
 {
@@ -46,42 +46,70 @@ public static class RowPruning
     }
 
     /// <summary>
-    /// A bool mask (rows, columns) with exactly <paramref name="k"/> true entries per row: the row's k highest scores.
-    /// Scores tied at a row's threshold are taken in column order (lowest index first), so the mask does not depend on
-    /// the sort algorithm or the thread count.
+    /// The column indices (rows, k), int64, ascending within each row, of every row's <paramref name="k"/> highest
+    /// scores. Scores tied at a row's threshold are taken in column order (lowest index first), so the selection does
+    /// not depend on the top-k algorithm or the thread count. Cost: one top-k, one comparison pass and one host read;
+    /// the tie-breaking pass (a cumulative count over the matrix) runs only when a row has a tie across its threshold.
     /// </summary>
-    /// <param name="scores">Scores (rows, columns); must be free of NaN.</param>
+    /// <param name="scores">Scores (rows, columns).</param>
     /// <param name="k">Entries per row, 0 … columns.</param>
     /// <exception cref="ArgumentOutOfRangeException">k is negative or exceeds the column count.</exception>
+    /// <exception cref="InvalidOperationException">The scores hold NaN (a row's selection would come up short).</exception>
     public static Tensor TopPerRow(Tensor scores, long k)
     {
         CheckMatrix(scores);
-        long columns = scores.shape[1];
+        long rows = scores.shape[0], columns = scores.shape[1];
         if (k < 0 || k > columns)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"Expected 0 … {columns} entries per row.");
-        if (k == 0)
-            return zeros_like(scores, dtype: ScalarType.Bool);
         if (k == columns)
-            return ones_like(scores, dtype: ScalarType.Bool);
+            return arange(columns, dtype: ScalarType.Int64, device: scores.device).unsqueeze(0).expand(rows, columns).contiguous();
+        if (k == 0)
+            return empty(rows, 0, dtype: ScalarType.Int64, device: scores.device);
         using var scope = NewDisposeScope();
-        var threshold = scores.topk((int)k, dim: 1, largest: true, sorted: false).values.amin([1], keepdim: true); // (R, 1): k-th largest
-        var above = scores.gt(threshold);                                                                        // (R, C)
-        var tied = scores.eq(threshold);                                                                         // (R, C)
-        var room = above.sum([1], keepdim: true, type: ScalarType.Int64).neg_().add_(k);                         // (R, 1): ties still to take
-        var tiedRank = tied.cumsum(1, type: ScalarType.Int64);                                                   // (R, C): 1-based rank among ties
-        return above.logical_or_(tied.logical_and_(tiedRank.le(room))).MoveToOuterDisposeScope();
+        var (values, indices) = scores.topk((int)k, dim: 1, largest: true, sorted: false);        // (R, k) each
+        var threshold = values.amin([1], keepdim: true);                                          // (R, 1): the k-th largest
+        var atLeast = scores.ge(threshold).sum([1], type: ScalarType.Int64);                      // (R)
+        var bounds = stack([atLeast.min(), atLeast.max()]).cpu().data<long>().ToArray();
+        if (bounds[0] < k)
+            throw new InvalidOperationException($"A row has fewer than {k} scores at or above its k-th largest: the scores hold NaN.");
+        if (bounds[1] == k)
+            return indices.sort(1).Values.MoveToOuterDisposeScope();                              // no tie across a threshold: the set is unique
+        var above = scores.gt(threshold);                                                        // (R, C)
+        var tied = scores.eq(threshold);                                                         // (R, C)
+        var room = above.sum([1], keepdim: true, type: ScalarType.Int64).neg_().add_(k);         // (R, 1): ties still to take
+        var mask = above.logical_or_(tied.logical_and_(tied.cumsum(1, type: ScalarType.Int64).le(room))); // (R, C), k per row
+        return mask.nonzero().select(1, 1).view(rows, k).MoveToOuterDisposeScope();               // row-major: ascending columns
     }
 
-    /// <summary>Zeroes <paramref name="weight"/> where <paramref name="mask"/> is true, in place and outside autograd.</summary>
-    /// <exception cref="ArgumentException">The shapes differ or the mask is not bool.</exception>
-    public static void Apply(Tensor weight, Tensor mask)
+    /// <summary>Zeroes the entries <paramref name="indices"/> (rows, k) names in every row of <paramref name="weight"/>, in place and outside autograd.</summary>
+    /// <exception cref="ArgumentException">The indices are not int64 (rows, k) for this weight.</exception>
+    public static void Apply(Tensor weight, Tensor indices)
     {
-        ArgumentNullException.ThrowIfNull(weight);
-        ArgumentNullException.ThrowIfNull(mask);
-        if (mask.dtype != ScalarType.Bool || !mask.shape.SequenceEqual(weight.shape))
-            throw new ArgumentException($"The mask is {mask.dtype} [{string.Join(", ", mask.shape)}]; expected Bool [{string.Join(", ", weight.shape)}].", nameof(mask));
+        CheckIndices(weight, indices);
+        if (indices.shape[1] == 0)
+            return;
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        weight.masked_fill_(mask, 0);
+        weight.scatter_(1, indices, zeros(1, dtype: weight.dtype, device: weight.device).expand(indices.shape)); // writes only the k entries per row
+    }
+
+    /// <summary>The bool mask (rows, <paramref name="columns"/>), true where <paramref name="indices"/> (rows, k) points.</summary>
+    public static Tensor ToMask(Tensor indices, long columns)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.dim() != 2 || indices.dtype != ScalarType.Int64)
+            throw new ArgumentException($"The indices are {indices.dtype} [{string.Join(", ", indices.shape)}]; expected Int64 (rows, k).", nameof(indices));
+        using var scope = NewDisposeScope();
+        var mask = zeros(indices.shape[0], columns, dtype: ScalarType.Bool, device: indices.device);
+        return mask.scatter_(1, indices, ones(1, dtype: ScalarType.Bool, device: indices.device).expand(indices.shape)).MoveToOuterDisposeScope();
+    }
+
+    private static void CheckIndices(Tensor weight, Tensor indices)
+    {
+        CheckMatrix(weight);
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.dtype != ScalarType.Int64 || indices.dim() != 2 || indices.shape[0] != weight.shape[0] || indices.shape[1] > weight.shape[1])
+            throw new ArgumentException($"The indices are {indices.dtype} [{string.Join(", ", indices.shape)}]; expected Int64 ({weight.shape[0]}, k ≤ {weight.shape[1]}) for a weight of shape [{string.Join(", ", weight.shape)}].", nameof(indices));
     }
 
     private static void CheckMatrix(Tensor t)

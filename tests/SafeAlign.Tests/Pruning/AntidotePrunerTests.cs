@@ -105,7 +105,7 @@ public sealed class AntidotePrunerTests
                 var original = before[name];
                 long rows = original.shape[0], columns = original.shape[1], k = RowPruning.PrunedPerRow(columns, 0.1);
                 var expected = NaivePruning.TopPerRow(NaivePruning.WandaScores(original, statistic), rows, columns, k);
-                Assert.Equal(expected, result.Masks![name].data<bool>().ToArray());
+                Assert.Equal(expected, result.Masks!.Mask(name).data<bool>().ToArray());
                 var was = NaivePruning.Values(original);
                 var now = NaivePruning.Values(model.named_parameters().Single(p => p.name == name).parameter);
                 for (int i = 0; i < was.Length; i++)
@@ -137,7 +137,7 @@ public sealed class AntidotePrunerTests
         using var single = new AntidotePruner(new AntidoteOptions { BatchSize = 1, Ratio = 0.25 }).Prune(PruningFixture.Request(b));
 
         foreach (string name in single.Masks!.Parameters)
-            Assert.True(Same(single.Masks[name], batched.Masks![name]), name);
+            Assert.True(Same(single.Masks.Indices(name), batched.Masks!.Indices(name)), name);
         Assert.Equal(10, batched.CalibrationSamples);
     }
 
@@ -174,7 +174,7 @@ public sealed class AntidotePrunerTests
             Assert.Matches(@"\.(o_proj|up_proj)\.lora_[AB]\.weight$", name);
             var w = before[name];
             var expected = NaivePruning.TopPerRow(NaivePruning.Values(w).Select(Math.Abs).ToArray(), w.shape[0], w.shape[1], RowPruning.PrunedPerRow(w.shape[1], 0.2));
-            Assert.Equal(expected, result.Masks[name].data<bool>().ToArray());
+            Assert.Equal(expected, result.Masks.Mask(name).data<bool>().ToArray());
         }
         AssertUnchanged(before, model, except: result.Masks.Parameters.ToHashSet());
     }
@@ -192,11 +192,12 @@ public sealed class AntidotePrunerTests
         using var other = AntidotePruner.Random(new AntidoteOptions { Seed = 4 }).Prune(new PruningRequest(c, DefenseFixture.Tokenizer(), empty));
 
         Assert.Equal("random-prune", first.Pruner);
-        Assert.All(first.Masks!.Parameters, n => Assert.True(Same(first.Masks[n], same.Masks![n])));
-        Assert.Contains(first.Masks.Parameters, n => !Same(first.Masks[n], other.Masks![n]));
+        Assert.All(first.Masks!.Parameters, n => Assert.True(Same(first.Masks.Indices(n), same.Masks!.Indices(n))));
+        Assert.Contains(first.Masks.Parameters, n => !Same(first.Masks.Indices(n), other.Masks!.Indices(n)));
         foreach (var m in first.Matrices)
         {
-            using var perRow = first.Masks[m.Parameter].sum([1]);
+            using var mask = first.Masks.Mask(m.Parameter);
+            using var perRow = mask.sum([1]);
             Assert.True(perRow.eq(m.PrunedPerRow).all().item<bool>(), m.Parameter);
         }
     }
@@ -212,7 +213,7 @@ public sealed class AntidotePrunerTests
 
         Assert.Equal("wanda-benign", benign.Pruner);
         Assert.Equal(6, benign.CalibrationSamples);
-        Assert.Contains(harmful.Masks!.Parameters, n => !Same(harmful.Masks[n], benign.Masks![n]));
+        Assert.Contains(harmful.Masks!.Parameters, n => !Same(harmful.Masks.Indices(n), benign.Masks!.Indices(n)));
     }
 
     [Fact]
@@ -228,8 +229,9 @@ public sealed class AntidotePrunerTests
         foreach (string name in result.Masks.Parameters)
         {
             using var now = model.named_parameters().Single(p => p.name == name).parameter.detach();
-            Assert.True(now.masked_select(result.Masks[name]).eq(0).all().item<bool>());
-            Assert.True(Same(now.masked_select(result.Masks[name].logical_not()), before[name].masked_select(result.Masks[name].logical_not())));
+            using var mask = result.Masks.Mask(name);
+            Assert.True(now.masked_select(mask).eq(0).all().item<bool>());
+            Assert.True(Same(now.masked_select(mask.logical_not()), before[name].masked_select(mask.logical_not())));
         }
         AssertUnchanged(before, model, except: result.Masks.Parameters.ToHashSet());
     }

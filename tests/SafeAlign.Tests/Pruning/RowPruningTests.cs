@@ -44,11 +44,27 @@ public sealed class RowPruningTests
         var generator = new torch.Generator(11);
         var scores = ties ? torch.randint(0, 4, [rows, columns], generator: generator).to(torch.float32) : torch.rand([rows, columns], generator: generator);
 
-        var mask = RowPruning.TopPerRow(scores, k);
+        var indices = RowPruning.TopPerRow(scores, k);
 
-        Assert.Equal(torch.ScalarType.Bool, mask.dtype);
+        Assert.Equal([rows, k], indices.shape);
         var expected = NaivePruning.TopPerRow(NaivePruning.Values(scores), rows, columns, k);
-        Assert.Equal(expected, mask.data<bool>().ToArray());
+        Assert.Equal(expected, RowPruning.ToMask(indices, columns).data<bool>().ToArray());
+        var flat = k == 0 ? [] : indices.data<long>().ToArray();
+        for (long r = 0; r < rows && k > 0; r++)
+        {
+            var row = flat.Skip((int)(r * k)).Take((int)k).ToArray();
+            Assert.Equal(row.Order(), row); // ascending within the row
+        }
+    }
+
+    [Fact]
+    public void TopPerRow_NaNScores_Throw()
+    {
+        using var scope = torch.NewDisposeScope();
+        var scores = torch.rand([3, 8], generator: new torch.Generator(2));
+        scores[1, 4] = torch.tensor(float.NaN);
+
+        Assert.Contains("NaN", Assert.Throws<InvalidOperationException>(() => RowPruning.TopPerRow(scores, 2)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,20 +86,21 @@ public sealed class RowPruningTests
     }
 
     [Fact]
-    public void Apply_ZeroesExactlyTheMaskedEntries()
+    public void Apply_ZeroesExactlyTheSelectedEntries()
     {
         using var scope = torch.NewDisposeScope();
         var weight = torch.randn([4, 6], generator: new torch.Generator(5)).requires_grad_(true);
         var before = NaivePruning.Values(weight);
-        var mask = torch.rand([4, 6], generator: new torch.Generator(6)).gt(0.5);
+        var indices = RowPruning.TopPerRow(torch.rand([4, 6], generator: new torch.Generator(6)), 2);
 
-        RowPruning.Apply(weight, mask);
+        RowPruning.Apply(weight, indices);
 
-        var m = mask.data<bool>().ToArray();
+        var m = RowPruning.ToMask(indices, 6).data<bool>().ToArray();
+        Assert.Equal(8, m.Count(x => x));
         var after = NaivePruning.Values(weight);
         for (int i = 0; i < m.Length; i++)
             Assert.Equal(m[i] ? 0 : before[i], after[i]);
-        Assert.Throws<ArgumentException>(() => RowPruning.Apply(weight, mask.to(torch.float32)));
-        Assert.Throws<ArgumentException>(() => RowPruning.Apply(weight, mask.t()));
+        Assert.Throws<ArgumentException>(() => RowPruning.Apply(weight, indices.to(torch.int32)));
+        Assert.Throws<ArgumentException>(() => RowPruning.Apply(weight, indices.t()));
     }
 }

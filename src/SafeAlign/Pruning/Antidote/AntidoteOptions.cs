@@ -42,7 +42,7 @@ public sealed class AntidoteOptions
     /// <summary>Seed of the <see cref="PruningCriterion.Random"/> scores (default 42).</summary>
     public long Seed { get; set; } = 42;
 
-    /// <summary>Keep the bool mask of zeroed entries in <see cref="PruningResult.Masks"/> (default true; ¼ of the pruned weights' fp32 size).</summary>
+    /// <summary>Keep which entries were zeroed in <see cref="PruningResult.Masks"/> (default true; 8 bytes per zeroed entry).</summary>
     public bool RecordMasks { get; set; } = true;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>

@@ -117,15 +117,15 @@ public sealed class AntidotePruner : IPostFinetunePruner
                     PruningCriterion.Magnitude => RowPruning.MagnitudeScore(weight),
                     _ => rand(weight.shape, dtype: float32, device: weight.device, generator: generator),
                 };
-                var mask = RowPruning.TopPerRow(scores, perRow);                                  // (R, C) bool
-                var matrix = Describe(target, scores, mask, perRow);
+                var selection = RowPruning.TopPerRow(scores, perRow);                             // (R, k) column indices
+                var matrix = Describe(target, scores, selection);
                 matrices.Add(matrix);
                 Log.MatrixPruned(_logger, matrix.Parameter, perRow, matrix.Columns, matrix.ScoreMean, matrix.PrunedScoreMean);
-                masks.Add(target.Parameter, mask);
+                masks.Add(target.Parameter, selection, weight.shape[1]);
             }
             // Every mask is known: from here on nothing is cancelled, so a cancellation never leaves a half-pruned model.
             foreach (var target in targets)
-                RowPruning.Apply(target.Weight, masks[target.Parameter]);
+                RowPruning.Apply(target.Weight, masks.Indices(target.Parameter));
         }
         catch
         {
@@ -239,20 +239,17 @@ public sealed class AntidotePruner : IPostFinetunePruner
         return tokens;
     }
 
-    // Counts and score statistics of one matrix, read from the device once; also the check that every row got its k
-    // entries (NaN scores would leave rows short, and nothing is applied then).
-    private static PrunedMatrix Describe(Target target, Tensor scores, Tensor mask, long perRow)
+    // Counts and score statistics of one matrix, read from the device once.
+    private static PrunedMatrix Describe(Target target, Tensor scores, Tensor pruned)
     {
-        long rows = scores.shape[0], columns = scores.shape[1];
+        long rows = scores.shape[0], columns = scores.shape[1], perRow = pruned.shape[1];
         using var scope = NewDisposeScope();
-        var masked = mask.sum(type: ScalarType.Float64);
-        var prunedMean = perRow == 0 ? tensor(double.NaN, float64) : scores.masked_select(mask).to(float64).mean();
-        var threshold = perRow == 0 ? tensor(double.NaN, float64)
-            : scores.masked_fill(mask.logical_not(), double.PositiveInfinity).amin([1]).to(float64).mean();
-        var summary = stack([masked, scores.min().to(float64), scores.to(float64).mean(), scores.max().to(float64), prunedMean, threshold]).cpu();
+        var selected = scores.gather(1, pruned);                                                   // (R, k)
+        var none = tensor(double.NaN, float64);
+        var summary = stack([
+            scores.min().to(float64), scores.to(float64).mean(), scores.max().to(float64),
+            perRow == 0 ? none : selected.to(float64).mean(), perRow == 0 ? none : selected.amin([1]).to(float64).mean()]).cpu();
         var v = summary.data<double>().ToArray();
-        if ((long)v[0] != rows * perRow)
-            throw new InvalidOperationException($"{target.Parameter}: selected {(long)v[0]} entries instead of {rows} × {perRow}; its scores hold NaN (non-finite weights or activations). No weight was changed.");
-        return new PrunedMatrix(target.Parameter, target.Layer, target.Module, rows, columns, perRow, rows * perRow, v[1], v[2], v[3], v[4], v[5]);
+        return new PrunedMatrix(target.Parameter, target.Layer, target.Module, rows, columns, perRow, rows * perRow, v[0], v[1], v[2], v[3], v[4]);
     }
 }
