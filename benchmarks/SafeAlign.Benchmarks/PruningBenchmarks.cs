@@ -16,6 +16,7 @@ namespace SafeAlign.Benchmarks;
 /// adapter of a Llama-7B-sized model (d = 4096) on q/k/v with rank N: lora_A (N × 4096) and lora_B (4096 × N) per
 /// projection, <see cref="Layers"/> layers × 3 projections; "dense-4096" one 4096 × 4096 weight (the full fine-tuning
 /// variant). Ratio 0.1. The GB/s column is weight bytes (fp32) over mean time; "% of copy" compares with <see cref="Copy"/>.
+/// Threads: all cores, or SAFEALIGN_BENCH_THREADS when set (a shared, oversubscribed box measures more stably on 1).
 /// </summary>
 [Config(typeof(BandwidthConfig))]
 public class PruningBenchmarks
@@ -25,7 +26,7 @@ public class PruningBenchmarks
 
     private const int Hidden = 4096;
     private const double Ratio = 0.1;
-    private torch.Tensor[] _weights = null!, _copies = null!, _statistics = null!, _scores = null!, _masks = null!;
+    private torch.Tensor[] _weights = null!, _copies = null!, _statistics = null!, _scores = null!, _selections = null!;
     private long[] _perRow = null!;
 
     /// <summary>Which weights.</summary>
@@ -47,7 +48,7 @@ public class PruningBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        SafeAlignDevice.Resolve("cpu");
+        BandwidthConfig.ResolveDevice();
         var generator = new torch.Generator(7);
         var shapes = Matrices(Shape).ToArray();
         _weights = shapes.Select(s => Keep(torch.randn([s.Rows, s.Columns], generator: generator) * 0.02)).ToArray();
@@ -55,13 +56,13 @@ public class PruningBenchmarks
         _statistics = shapes.Select(s => Keep(torch.rand([s.Columns], generator: generator) * 10)).ToArray();
         _perRow = shapes.Select(s => RowPruning.PrunedPerRow(s.Columns, Ratio)).ToArray();
         _scores = _weights.Select((w, i) => Keep(RowPruning.WandaScore(w, _statistics[i]))).ToArray();
-        _masks = _scores.Select((s, i) => Keep(RowPruning.TopPerRow(s, _perRow[i]))).ToArray();
+        _selections = _scores.Select((s, i) => Keep(RowPruning.TopPerRow(s, _perRow[i]))).ToArray();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (var t in _weights.Concat(_copies).Concat(_statistics).Concat(_scores).Concat(_masks))
+        foreach (var t in _weights.Concat(_copies).Concat(_statistics).Concat(_scores).Concat(_selections))
             t.Dispose();
     }
 
@@ -78,16 +79,16 @@ public class PruningBenchmarks
     [Benchmark]
     public int Score() => Each(i => RowPruning.WandaScore(_weights[i], _statistics[i]));
 
-    /// <summary>Per-row top-k mask on precomputed scores.</summary>
+    /// <summary>Per-row top-k (column indices, deterministic ties) on precomputed scores.</summary>
     [Benchmark]
     public int Select() => Each(i => RowPruning.TopPerRow(_scores[i], _perRow[i]));
 
-    /// <summary>Zero the masked entries in place (idempotent, so every invocation moves the same bytes).</summary>
+    /// <summary>Zero the selected entries in place (idempotent, so every invocation does the same work).</summary>
     [Benchmark]
     public int Mask()
     {
         for (int i = 0; i < _weights.Length; i++)
-            RowPruning.Apply(_weights[i], _masks[i]);
+            RowPruning.Apply(_weights[i], _selections[i]);
         return _weights.Length;
     }
 
@@ -95,9 +96,9 @@ public class PruningBenchmarks
     [Benchmark]
     public int ScoreSelectMask() => Each(i =>
     {
-        var mask = RowPruning.TopPerRow(RowPruning.WandaScore(_weights[i], _statistics[i]), _perRow[i]);
-        RowPruning.Apply(_weights[i], mask);
-        return mask;
+        var selection = RowPruning.TopPerRow(RowPruning.WandaScore(_weights[i], _statistics[i]), _perRow[i]);
+        RowPruning.Apply(_weights[i], selection);
+        return selection;
     });
 
     private int Each(Func<int, torch.Tensor> work)
@@ -115,8 +116,9 @@ public class PruningBenchmarks
 
 /// <summary>
 /// The calibration statistic's kernel per token: Σ over real tokens of x² for a padded batch of 8 × 256 positions
-/// (a quarter of them padding), at d = 4096 (lora_A's and the dense weights' input) and r = 256 (lora_B's input).
-/// Time per calibration position (OperationsPerInvoke); GB/s is activation bytes (fp32) over mean time.
+/// (about a quarter of them padding), at d = 4096 (lora_A's and the dense weights' input) and r = 256 (lora_B's input).
+/// Time per batch position (OperationsPerInvoke), padding included; GB/s is the batch's activation bytes (fp32) over
+/// mean time. q/k/v share their input, so a layer pays this once for its three lora_A statistics.
 /// </summary>
 [Config(typeof(BandwidthConfig))]
 public class PruningStatisticBenchmarks
@@ -124,7 +126,7 @@ public class PruningStatisticBenchmarks
     /// <summary>Positions per batch.</summary>
     public const int Batch = 8, Sequence = 256;
 
-    private torch.Tensor _x = null!, _mask = null!, _copy = null!;
+    private torch.Tensor _x = null!, _positions = null!, _copy = null!;
 
     /// <summary>Feature count of the tapped tensor.</summary>
     [Params(256, 4096)]
@@ -136,20 +138,21 @@ public class PruningStatisticBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        SafeAlignDevice.Resolve("cpu");
+        BandwidthConfig.ResolveDevice();
         var generator = new torch.Generator(3);
         _x = torch.randn([Batch, Sequence, Features], generator: generator).DetachFromDisposeScope();
         _copy = torch.empty_like(_x).DetachFromDisposeScope();
         // Rows of random length ≥ 1/2 of the width: about a quarter of the positions are padding.
         var lengths = torch.randint(Sequence / 2, Sequence + 1, [Batch, 1], generator: generator);
-        _mask = torch.arange(Sequence).unsqueeze(0).lt(lengths).to(torch.float32).unsqueeze(-1).DetachFromDisposeScope(); // (B, T, 1)
+        var mask = torch.arange(Sequence).unsqueeze(0).lt(lengths);                  // (B, T)
+        _positions = ActivationStatistics.RealPositions(mask).DetachFromDisposeScope();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         _x.Dispose();
-        _mask.Dispose();
+        _positions.Dispose();
         _copy.Dispose();
     }
 
@@ -161,12 +164,12 @@ public class PruningStatisticBenchmarks
         return 1;
     }
 
-    /// <summary>The masked Σ_t x² of <see cref="ActivationStatistics"/>.</summary>
+    /// <summary>Σ over real tokens of x², as <see cref="ActivationStatistics"/> folds in each tapped tensor.</summary>
     [Benchmark(OperationsPerInvoke = Batch * Sequence)]
     public float Accumulate()
     {
         using var scope = torch.NewDisposeScope();
-        return ActivationStatistics.MaskedSquareSum(_x, _mask).data<float>()[0];
+        return ActivationStatistics.SquareSum(_x, _positions).data<float>()[0];
     }
 }
 
@@ -177,6 +180,13 @@ public sealed class BandwidthConfig : ManualConfig
     public BandwidthConfig()
     {
         AddColumn(new BandwidthColumn(relative: false), new BandwidthColumn(relative: true));
+    }
+
+    /// <summary>CPU with all cores, or SAFEALIGN_BENCH_THREADS threads when that variable is set.</summary>
+    public static void ResolveDevice()
+    {
+        string? threads = Environment.GetEnvironmentVariable("SAFEALIGN_BENCH_THREADS");
+        SafeAlignDevice.Resolve(new DeviceOptions { Device = "cpu", Threads = threads is null ? 0 : int.Parse(threads, CultureInfo.InvariantCulture) });
     }
 }
 

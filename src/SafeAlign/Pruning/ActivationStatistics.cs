@@ -8,6 +8,7 @@ namespace SafeAlign.Pruning;
 /// of Σ_t x_{t,j}² (fp32), where x is the tensor a <see cref="ModelTaps"/> site sees (a projection's input, or lora_A's
 /// output for lora_B). Padding positions are excluded through the batch's attention mask, so a padded batch gives the
 /// statistics of the same samples run one at a time. The memory is one vector per site, whatever the number of samples.
+/// Sites that see the same tensor in a forward pass (q/k/v share their input, so do gate/up) compute its sum once.
 /// </summary>
 /// <remarks>
 /// The reference (Antidote, after Wanda) updates per sample <c>S ← S·k/(k+1) + ‖X_{:,j}‖²/(k+1)</c>; a batch of B
@@ -19,8 +20,10 @@ public sealed class ActivationStatistics : IDisposable
     private readonly Dictionary<TapSite, Tensor> _means = [];   // site → (features), fp32
     private readonly HashSet<TapSite> _seen = [];
     private readonly IDisposable _registration;
-    private Tensor? _mask;                                        // (B, T, 1) fp32 of the current batch
-    private long _batch;
+    private Tensor? _positions;                                   // (N) int64: flat indices b·T + t of the batch's real tokens
+    private long _batch, _width;
+    private Tensor? _lastInput;                                   // not owned: the tensor the last sum was taken of
+    private Tensor? _lastSum;                                     // owned: its Σ over real tokens of x², (F)
 
     /// <summary>Starts watching <paramref name="sites"/> on <paramref name="taps"/>; dispose to stop.</summary>
     /// <exception cref="ArgumentException">No site is given.</exception>
@@ -59,10 +62,10 @@ public sealed class ActivationStatistics : IDisposable
         ArgumentNullException.ThrowIfNull(attentionMask);
         if (attentionMask.dim() != 2)
             throw new ArgumentException($"attentionMask has shape [{string.Join(", ", attentionMask.shape)}]; expected (batch, seq).", nameof(attentionMask));
-        if (_mask is not null)
+        if (_positions is not null)
             throw new InvalidOperationException("BeginBatch was called twice without EndBatch.");
-        _mask = attentionMask.to(float32).unsqueeze(-1).DetachFromDisposeScope();    // (B, T, 1)
-        _batch = attentionMask.shape[0];
+        _positions = RealPositions(attentionMask).DetachFromDisposeScope();
+        (_batch, _width) = (attentionMask.shape[0], attentionMask.shape[1]);
         _seen.Clear();
     }
 
@@ -70,10 +73,11 @@ public sealed class ActivationStatistics : IDisposable
     /// <exception cref="InvalidOperationException">No batch was begun, or a site saw no tensor (e.g. the adapter was merged or disabled).</exception>
     public void EndBatch()
     {
-        if (_mask is null)
+        if (_positions is null)
             throw new InvalidOperationException("EndBatch was called without BeginBatch.");
-        _mask.Dispose();
-        _mask = null;
+        _positions.Dispose();
+        _positions = null;
+        ForgetLastSum();
         var missing = _means.Keys.Where(s => !_seen.Contains(s)).ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException($"{missing.Count} watched sites saw no tensor in the forward pass (first: {missing[0]}); is the adapter merged or disabled?");
@@ -84,44 +88,64 @@ public sealed class ActivationStatistics : IDisposable
     public void Dispose()
     {
         _registration.Dispose();
-        _mask?.Dispose();
+        _positions?.Dispose();
+        ForgetLastSum();
         foreach (var mean in _means.Values)
             mean?.Dispose();
         _means.Clear();
     }
 
+    /// <summary>The flat indices b·T + t (int64) of the real tokens of a (B, T) attention mask (1 = real, 0 = padding).</summary>
+    public static Tensor RealPositions(Tensor attentionMask)
+    {
+        ArgumentNullException.ThrowIfNull(attentionMask);
+        using var scope = NewDisposeScope();
+        return attentionMask.reshape(-1).nonzero().view(-1).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
-    /// Σ over real tokens of x², per sample summed over the batch: (features,), fp32. The one kernel of the accumulation
-    /// (benchmarked per calibration token).
+    /// Σ over the real tokens of x², summed over the batch: (features,), fp32. The kernel of the accumulation (benchmarked
+    /// per calibration token): gather the real rows, square in place, reduce over rows.
     /// </summary>
     /// <param name="x">Activations (B, T, features), any float dtype.</param>
-    /// <param name="mask">1 for real tokens, 0 for padding, (B, T, 1) fp32.</param>
-    public static Tensor MaskedSquareSum(Tensor x, Tensor mask)
+    /// <param name="positions">Flat indices b·T + t of the real tokens (<see cref="RealPositions"/>).</param>
+    public static Tensor SquareSum(Tensor x, Tensor positions)
     {
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(mask);
+        ArgumentNullException.ThrowIfNull(positions);
         using var scope = NewDisposeScope();
-        var squares = x.to(float32).square();                           // (B, T, F), a fresh tensor even when x is fp32
-        return squares.mul_(mask).sum([0, 1]).MoveToOuterDisposeScope(); // (F)
+        var real = x.reshape(-1, x.shape[^1]).index_select(0, positions).to(float32);  // (N, F), a fresh tensor
+        return real.pow_(2).sum([0]).MoveToOuterDisposeScope();                          // (F)
     }
 
     private Tensor Observe(TapSite site, Tensor x)
     {
-        if (_mask is null)
+        if (_positions is null)
             return x; // a forward pass outside BeginBatch/EndBatch is not calibration
         if (!_seen.Add(site))
             throw new InvalidOperationException($"Tap site {site} fired twice in one forward pass.");
-        if (x.dim() != 3 || x.shape[0] != _mask.shape[0] || x.shape[1] != _mask.shape[1])
-            throw new InvalidOperationException($"Tap site {site} saw shape [{string.Join(", ", x.shape)}]; expected ({_mask.shape[0]}, {_mask.shape[1]}, features) matching the batch mask.");
+        if (x.dim() != 3 || x.shape[0] != _batch || x.shape[1] != _width)
+            throw new InvalidOperationException($"Tap site {site} saw shape [{string.Join(", ", x.shape)}]; expected ({_batch}, {_width}, features) matching the batch mask.");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var batchSum = MaskedSquareSum(x.detach(), _mask);               // (F)
+        if (!ReferenceEquals(x, _lastInput))
+        {
+            ForgetLastSum();
+            _lastSum = SquareSum(x.detach(), _positions).DetachFromDisposeScope();    // (F)
+            _lastInput = x;
+        }
         double k = Samples, n = k + _batch;
         var mean = _means[site];
         if (mean is null)
-            _means[site] = batchSum.div_(n).DetachFromDisposeScope();
+            _means[site] = _lastSum!.div(n).DetachFromDisposeScope();
         else
-            mean.mul_(k / n).add_(batchSum, alpha: 1 / n);
+            mean.mul_(k / n).add_(_lastSum!, alpha: 1 / n);
         return x;
+    }
+
+    private void ForgetLastSum()
+    {
+        _lastSum?.Dispose();
+        (_lastSum, _lastInput) = (null, null);
     }
 }
