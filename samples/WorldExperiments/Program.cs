@@ -5,6 +5,8 @@
 //        [--skew 1] (alignment-set category Zipf exponent) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --pruners none,antidote --out folder]: run the stage grid with
 //        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × pruner × p) and write grid.csv / grid.md
+//        [--antidote-ratios 0.01,0.05,0.2] registers pruners "antidote-r0.01", ... (Antidote at those ratios) for --pruners;
+//        [--antidote-targets q_proj,k_proj,v_proj,o_proj] sets the projections every Antidote-family pruner prunes (default q/k/v)
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -15,6 +17,7 @@ using SafeAlign.Evaluation.World;
 using SafeAlign.Experiments;
 using SafeAlign.Models;
 using SafeAlign.Native;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Tokenization;
 using TorchSharp;
 
@@ -119,7 +122,24 @@ async Task<int> RunGrid()
             },
     };
     string output = options.TryGetValue("--out", out string? o) ? o : "experiments";
-    var rows = await new ExperimentRunner().RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
+    var stages = ExperimentStages.Default();
+    string[]? targets = options.TryGetValue("--antidote-targets", out string? t) ? List("--antidote-targets", "") : null;
+    AntidoteOptions Antidote(long seed, double? ratio = null)
+    {
+        var antidote = new AntidoteOptions { Seed = seed, Targets = targets ?? ["q_proj", "k_proj", "v_proj"] };
+        antidote.Ratio = ratio ?? antidote.Ratio;
+        return antidote;
+    }
+    stages.Pruners[AntidotePruner.PrunerName] = seed => new AntidotePruner(Antidote(seed));
+    stages.Pruners[AntidotePruner.MagnitudeName] = seed => AntidotePruner.Magnitude(Antidote(seed));
+    stages.Pruners[AntidotePruner.RandomName] = seed => AntidotePruner.Random(Antidote(seed));
+    stages.Pruners[AntidotePruner.BenignWandaName] = seed => AntidotePruner.BenignWanda(Antidote(seed));
+    if (options.ContainsKey("--antidote-ratios"))
+    {
+        foreach (double ratio in Doubles("--antidote-ratios"))
+            stages.Pruners[string.Create(CultureInfo.InvariantCulture, $"antidote-r{ratio:G3}")] = seed => new AntidotePruner(Antidote(seed, ratio));
+    }
+    var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
     ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
     Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
