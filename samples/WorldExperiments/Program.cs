@@ -10,6 +10,9 @@
 //        and print how the token masks hit the harmful samples (no fine-tuning, no evaluation)
 //        [--toss-discards 0.3] registers TOSS and the random token drop at those d as "toss-d0.3", "random-tokens-d0.3"
 //        [--booster-lambdas 1,0.2] registers Booster with those λ as defenses "booster-l1", "booster-l0.2"
+//        [--pruners none,antidote]: pruners per cell (one row per ... × pruner × p)
+//        [--antidote-ratios 0.01,0.05,0.2] registers pruners "antidote-r0.01", ... (Antidote at those ratios) for --pruners;
+//        [--antidote-targets q_proj,k_proj,v_proj,o_proj] sets the projections every Antidote-family pruner prunes (default q/k/v)
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -23,6 +26,7 @@ using SafeAlign.Models;
 using SafeAlign.Native;
 using SafeAlign.Scoring;
 using SafeAlign.Scoring.Toss;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Tokenization;
 using TorchSharp;
 
@@ -119,6 +123,7 @@ async Task<int> RunGrid()
         Defenses = List("--defenses", "sft"),
         Finetuning = List("--finetuning", "none"),
         Scorers = List("--scorers", "none"),
+        Pruners = List("--pruners", "none"),
         HarmfulRatios = Doubles("--p").ToList(),
         EvaluationSize = evalSize,
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()
@@ -140,6 +145,22 @@ async Task<int> RunGrid()
     {
         stages.Scorers[FormattableString.Invariant($"toss-d{d}")] = seed => new TossScorer(new TossOptions { Seed = seed, DiscardRatio = d });
         stages.Scorers[FormattableString.Invariant($"random-tokens-d{d}")] = seed => new RandomTokenScorer(new RandomTokenScorerOptions { Seed = seed, DiscardRatio = d });
+    }
+    string[]? targets = options.TryGetValue("--antidote-targets", out string? t) ? List("--antidote-targets", "") : null;
+    AntidoteOptions Antidote(long seed, double? ratio = null)
+    {
+        var antidote = new AntidoteOptions { Seed = seed, Targets = targets ?? ["q_proj", "k_proj", "v_proj"] };
+        antidote.Ratio = ratio ?? antidote.Ratio;
+        return antidote;
+    }
+    stages.Pruners[AntidotePruner.PrunerName] = seed => new AntidotePruner(Antidote(seed));
+    stages.Pruners[AntidotePruner.MagnitudeName] = seed => AntidotePruner.Magnitude(Antidote(seed));
+    stages.Pruners[AntidotePruner.RandomName] = seed => AntidotePruner.Random(Antidote(seed));
+    stages.Pruners[AntidotePruner.BenignWandaName] = seed => AntidotePruner.BenignWanda(Antidote(seed));
+    if (options.ContainsKey("--antidote-ratios"))
+    {
+        foreach (double ratio in Doubles("--antidote-ratios"))
+            stages.Pruners[string.Create(CultureInfo.InvariantCulture, $"antidote-r{ratio:G3}")] = seed => new AntidotePruner(Antidote(seed, ratio));
     }
     var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);

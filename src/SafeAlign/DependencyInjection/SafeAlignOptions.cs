@@ -7,6 +7,7 @@ using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Native;
 using SafeAlign.Scoring;
 using SafeAlign.Scoring.Toss;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Selection;
 
 namespace SafeAlign.DependencyInjection;
@@ -57,11 +58,17 @@ public sealed class SafeAlignOptions
     /// <summary>The random token-drop baseline ("random-tokens").</summary>
     public RandomTokenScorerOptions RandomTokens { get; set; } = new();
 
+    /// <summary>
+    /// Antidote, the post-fine-tuning pruner; its baselines ("magnitude", "random-prune", "wanda-benign") share these
+    /// settings with their criterion and calibration source replaced.
+    /// </summary>
+    public AntidoteOptions Antidote { get; set; } = new();
+
     /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SafeAlignOptions Validate()
     {
         if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null
-            || Toss is null || TossPro is null || RandomTokens is null)
+            || Toss is null || TossPro is null || RandomTokens is null || Antidote is null)
             throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
         if (string.IsNullOrWhiteSpace(DefaultDefense))
             throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
@@ -75,6 +82,7 @@ public sealed class SafeAlignOptions
         Toss.Validate();
         TossPro.Validate();
         RandomTokens.Validate();
+        Antidote.Validate();
         return this;
     }
 }

@@ -151,7 +151,9 @@ public sealed class ExperimentRunner
         if (!Is(cell.Pruner))
             return (finetune, 0, quality);
         clock.Restart();
-        await _stages.Pruners[cell.Pruner](seed).PruneAsync(new PruningRequest(model, tokenizer, reference.Harmful), cancellationToken: cancellationToken).ConfigureAwait(false);
+        // Benign calibration rows (for "wanda-benign") are the attack's benign pool: the user's task data, as the paper's ablation.
+        var request = new PruningRequest(model, tokenizer, reference.Harmful) { Benign = world.TaskTrain[grid.Task] };
+        using var result = await _stages.Pruners[cell.Pruner](seed).PruneAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (finetune, clock.Elapsed.TotalSeconds, quality);
     }
 

@@ -8,6 +8,7 @@ using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
 using SafeAlign.Pruning;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Scoring;
 using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
@@ -42,7 +43,7 @@ public sealed class ExperimentStages
     /// The stages SafeAlign ships, with their default (world-scaled) settings and the cell's seed: every alignment
     /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, the random selector, and the token
     /// scorers: TOSS ("toss"), TOSS-Pro with T = 2 ("toss-pro"), TOSS with per-sample ranking ("toss-local"), the
-    /// sample-level baseline on TOSS's harmful reference ("toss-sample") and the random token baseline ("random-tokens").
+    /// sample-level baseline on TOSS's harmful reference ("toss-sample") and the random token baseline ("random-tokens"); and the post-fine-tuning pruners (Antidote and its baselines "magnitude", "random-prune", "wanda-benign").
     /// </summary>
     public static ExperimentStages Default()
     {
@@ -61,6 +62,10 @@ public sealed class ExperimentStages
         stages.Scorers[TossScorer.LocalScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.PerSample });
         stages.Scorers[TossScorer.SampleScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.WholeSamples });
         stages.Scorers[RandomTokenScorer.ScorerName] = seed => new RandomTokenScorer(new RandomTokenScorerOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.PrunerName] = seed => new AntidotePruner(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.MagnitudeName] = seed => AntidotePruner.Magnitude(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.RandomName] = seed => AntidotePruner.Random(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.BenignWandaName] = seed => AntidotePruner.BenignWanda(new AntidoteOptions { Seed = seed });
         return stages;
     }
 

@@ -8,6 +8,9 @@ using SafeAlign.DependencyInjection;
 using SafeAlign.Evaluation;
 using SafeAlign.Scoring;
 using SafeAlign.Scoring.Toss;
+using SafeAlign.Experiments;
+using SafeAlign.Pruning;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Selection;
 using SafeAlign.Tests.Defenses;
 
@@ -91,5 +94,26 @@ public sealed class AddSafeAlignTests
 
         Assert.Equal(6, result.Training.Steps);
         Assert.NotNull(model.Lora);
+    }
+
+    [Fact]
+    public void AddSafeAlign_RegistersAntidoteAndItsBaselines_SharingTheAntidoteOptions()
+    {
+        using var provider = new ServiceCollection().AddSafeAlign(o =>
+        {
+            o.Antidote.Ratio = 0.05;
+            o.Antidote.Targets = ["q_proj"];
+        }).BuildServiceProvider();
+
+        foreach (string name in new[] { "antidote", "magnitude", "random-prune", "wanda-benign" })
+        {
+            var pruner = Assert.IsType<AntidotePruner>(provider.GetRequiredKeyedService<IPostFinetunePruner>(name));
+            Assert.Equal(name, pruner.Name);
+            Assert.Equal(0.05, pruner.Options.Ratio);
+            Assert.Equal(["q_proj"], pruner.Options.Targets);
+        }
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.Antidote.Ratio = 2));
+        Assert.Equal(["antidote", "magnitude", "random-prune", "wanda-benign"], ExperimentStages.Default().Pruners.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("random-prune", ExperimentStages.Default().Pruners["random-prune"](5).Name);
     }
 }

@@ -83,6 +83,23 @@ public sealed class ExperimentRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_WithPruners_PrunesAfterTheAttack_OneRowPerPruner()
+    {
+        var grid = TinyGrid();
+        grid.Selectors = [ExperimentStages.None];
+        grid.Defenses = ["sft"];
+        grid.HarmfulRatios = [0.5];
+        grid.Pruners = [ExperimentStages.None, "antidote", "magnitude", "random-prune", "wanda-benign"];
+
+        var rows = await new ExperimentRunner().RunAsync(grid);
+
+        Assert.Equal(["none", "antidote", "magnitude", "random-prune", "wanda-benign"], rows.Select(r => r.Pruner));
+        Assert.Equal(0, rows[0].PruningSeconds);
+        Assert.All(rows.Skip(1), r => Assert.True(r.PruningSeconds > 0, r.Pruner));
+        Assert.All(rows, r => Assert.Equal(6, r.HarmfulScore.Total));
+    }
+
+    [Fact]
     public async Task Run_UnknownStageOrBadGrid_ThrowsBeforeWork()
     {
         var runner = new ExperimentRunner();
