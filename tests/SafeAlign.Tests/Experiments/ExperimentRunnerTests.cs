@@ -96,6 +96,7 @@ public sealed class ExperimentRunnerTests : IDisposable
         Assert.Equal(["none", "antidote", "magnitude", "random-prune", "wanda-benign"], rows.Select(r => r.Pruner));
         Assert.Equal(0, rows[0].PruningSeconds);
         Assert.All(rows.Skip(1), r => Assert.True(r.PruningSeconds > 0, r.Pruner));
+        Assert.Single(rows.Select(r => r.FinetuneSeconds).Distinct()); // one attack, pruned in copies
         Assert.All(rows, r => Assert.Equal(6, r.HarmfulScore.Total));
     }
 
