@@ -3,20 +3,32 @@
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
 //        [--skew 1] (alignment-set category Zipf exponent) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
-//        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --out folder]: run the stage grid with
-//        ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × p) and write grid.csv / grid.md;
+//        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
+//        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write
+//        grid.csv / grid.md; --loss picks the attack's loss normalisation for every cell (sample = TOSS's per-sample mean)
+//        [--mask-check toss,toss-pro,random-tokens --toss-lr 1e-4,1e-3]: align with SFT, then score the attack's user data at each p
+//        and print how the token masks hit the harmful samples (no fine-tuning, no evaluation)
+//        [--toss-discards 0.3] registers TOSS and the random token drop at those d as "toss-d0.3", "random-tokens-d0.3"
+//        [--booster-lambdas 1,0.2] registers Booster with those λ as defenses "booster-l1", "booster-l0.2"
+//        [--pruners none,antidote]: pruners per cell (one row per ... × pruner × p)
+//        [--antidote-ratios 0.01,0.05,0.2] registers pruners "antidote-r0.01", ... (Antidote at those ratios) for --pruners;
+//        [--antidote-targets q_proj,k_proj,v_proj,o_proj] sets the projections every Antidote-family pruner prunes (default q/k/v)
 //        selectors: pharmacist, seal (its validation-only ablation), full, random, loss, loss-high, gradnorm (all keep 0.4);
 //        [--near-duplicates 0.1] adds near-duplicate alignment rows (share of the set); --skew applies to the grid too
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
 using SafeAlign.Defenses;
+using SafeAlign.Defenses.Booster;
 using SafeAlign.Defenses.Sft;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Experiments;
 using SafeAlign.Models;
 using SafeAlign.Native;
+using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Tokenization;
 using TorchSharp;
 
@@ -27,7 +39,9 @@ double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
 SafeAlignDevice.Resolve("cpu");
 var total = Stopwatch.StartNew();
-if (options.ContainsKey("--defenses"))
+if (options.ContainsKey("--mask-check"))
+    return await MaskCheck();
+if (options.ContainsKey("--defenses") || options.ContainsKey("--scorers"))
     return await RunGrid();
 Console.WriteLine("| seed | stage | lr | epochs | p | HS % | over-refusal % | FA % (sst2 / agnews / gsm8k / alpaca) |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -110,6 +124,8 @@ async Task<int> RunGrid()
         Selectors = List("--selectors", "none"),
         Defenses = List("--defenses", "sft"),
         Finetuning = List("--finetuning", "none"),
+        Scorers = List("--scorers", "none"),
+        Pruners = List("--pruners", "none"),
         HarmfulRatios = Doubles("--p").ToList(),
         EvaluationSize = evalSize,
         World = seed => new SafetyWorldOptions
@@ -125,11 +141,89 @@ async Task<int> RunGrid()
                 Schedule = attack[1].EndsWith('c') ? SafeAlign.Training.LrSchedule.Cosine : SafeAlign.Training.LrSchedule.Constant, WarmupRatio = attack[1].EndsWith('c') ? 0.1 : 0,
             },
     };
+    if (options.TryGetValue("--loss", out string? loss))
+        grid.Attack.LossNormalization = loss == "sample" ? SafeAlign.Training.TokenLossNormalization.SampleMean : SafeAlign.Training.TokenLossNormalization.TokenMean;
     string output = options.TryGetValue("--out", out string? o) ? o : "experiments";
-    var rows = await new ExperimentRunner().RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
+    var stages = ExperimentStages.Default();
+    // Booster's λ sweep (docs/results.md): each value registers a defense "booster-l<λ>" the grid can name.
+    foreach (double lambda in options.ContainsKey("--booster-lambdas") ? Doubles("--booster-lambdas") : [])
+        stages.Defenses[FormattableString.Invariant($"booster-l{lambda}")] = seed => new BoosterDefense(new BoosterOptions { Seed = seed, Lambda = lambda });
+    // TOSS's discard ratio d: each value registers "toss-d<d>" and "random-tokens-d<d>".
+    foreach (double d in options.ContainsKey("--toss-discards") ? Doubles("--toss-discards") : [])
+    {
+        stages.Scorers[FormattableString.Invariant($"toss-d{d}")] = seed => new TossScorer(new TossOptions { Seed = seed, DiscardRatio = d });
+        stages.Scorers[FormattableString.Invariant($"random-tokens-d{d}")] = seed => new RandomTokenScorer(new RandomTokenScorerOptions { Seed = seed, DiscardRatio = d });
+    }
+    string[]? targets = options.TryGetValue("--antidote-targets", out string? t) ? List("--antidote-targets", "") : null;
+    AntidoteOptions Antidote(long seed, double? ratio = null)
+    {
+        var antidote = new AntidoteOptions { Seed = seed, Targets = targets ?? ["q_proj", "k_proj", "v_proj"] };
+        antidote.Ratio = ratio ?? antidote.Ratio;
+        return antidote;
+    }
+    stages.Pruners[AntidotePruner.PrunerName] = seed => new AntidotePruner(Antidote(seed));
+    stages.Pruners[AntidotePruner.MagnitudeName] = seed => AntidotePruner.Magnitude(Antidote(seed));
+    stages.Pruners[AntidotePruner.RandomName] = seed => AntidotePruner.Random(Antidote(seed));
+    stages.Pruners[AntidotePruner.BenignWandaName] = seed => AntidotePruner.BenignWanda(Antidote(seed));
+    if (options.ContainsKey("--antidote-ratios"))
+    {
+        foreach (double ratio in Doubles("--antidote-ratios"))
+            stages.Pruners[string.Create(CultureInfo.InvariantCulture, $"antidote-r{ratio:G3}")] = seed => new AntidotePruner(Antidote(seed, ratio));
+    }
+    var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
     ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
     Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
     Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s; rows in {Path.GetFullPath(output)}");
     return 0;
+}
+
+// Mask quality only: for each seed, align with SFT once, then per p, scorer and TOSS reference learning rate score the attack's
+// user data and report precision/recall of the mask against the harmful samples and how far apart S is on harmful and
+// benign tokens (near 0 on both when the references did not diverge).
+async Task<int> MaskCheck()
+{
+    string[] scorers = options["--mask-check"].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    double[] lrs = options.TryGetValue("--toss-lr", out string? lrList) ? lrList.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray() : [new TossOptions().LearningRate];
+    Console.WriteLine("| seed | p | scorer | reference lr | mean S harmful / benign | harmful share of tokens % | precision % | recall % | harmful samples touched | benign touched | s |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+    foreach (long seed in Doubles("--seed").Select(s => (long)s))
+    {
+        var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed });
+        string folder = WorldBaseModel.GetOrTrain(world);
+        var tokenizer = HfTokenizer.FromFolder(folder);
+        using var model = CausalLM.FromPretrained(folder, new ModelOptions { Device = new DeviceOptions { Device = "cpu" } });
+        var data = WorldAlignment.Data(world);
+        await new SftDefense(new SftOptions { Seed = seed }).AlignAsync(new AlignmentRequest(model, tokenizer, data));
+        model.MergeAndDetachLora();
+        foreach (double p in Doubles("--p"))
+        {
+            var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = p, Seed = seed });
+            var examples = attack.BuildExamples(tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
+            bool[] harmful = Enumerable.Range(0, examples.Count).Select(i => i < attack.HarmfulCount).ToArray();
+            foreach (string name in scorers)
+            foreach (double lr in name.StartsWith("toss", StringComparison.Ordinal) ? lrs : [double.NaN])
+            {
+                var scorer = WithLearningRate(ExperimentStages.Default().Scorers[name](seed), lr);
+                var clock = Stopwatch.StartNew();
+                var scores = await scorer.ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, data));
+                var quality = TokenMaskQuality.Measure(scores.Mask!, harmful);
+                double MeanS(bool h) => Enumerable.Range(0, examples.Count).Where(i => harmful[i] == h).SelectMany(i => scores.Risk[i]).Where(r => !float.IsNaN(r)).DefaultIfEmpty(float.NaN).Average(r => (double)r);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {seed} | {p} | {name} | {(double.IsNaN(lr) ? "" : lr.ToString("G3", CultureInfo.InvariantCulture))} | {MeanS(true):F3} / {MeanS(false):F3} | {100.0 * quality.HarmfulResponseTokens / scores.ResponseTokens:F1} | {100 * quality.Precision:F1} | {100 * quality.Recall:F1} | {quality.HarmfulSamplesTouched}/{quality.HarmfulSamples} | {quality.BenignSamplesTouched} | {clock.Elapsed.TotalSeconds:F0} |"));
+            }
+        }
+    }
+    Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s");
+    return 0;
+}
+
+// A TOSS scorer with another reference learning rate; other scorers as they are.
+static ITokenRiskScorer WithLearningRate(ITokenRiskScorer scorer, double lr)
+{
+    if (double.IsNaN(lr) || scorer is not TossScorer toss)
+        return scorer;
+    var options = toss.Options.Clone();
+    options.LearningRate = lr;
+    return new TossScorer(options);
 }

@@ -5,6 +5,9 @@ using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Native;
+using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Selection;
 using SafeAlign.Selection.GradientNorm;
 using SafeAlign.Selection.Loss;
@@ -58,11 +61,30 @@ public sealed class SafeAlignOptions
     /// <summary>The gradient-norm selector baseline ("gradnorm").</summary>
     public GradientNormSelectorOptions GradientNormSelector { get; set; } = new();
 
+    /// <summary>
+    /// TOSS token scoring ("toss"); "toss-local" and "toss-sample" use these settings with per-sample ranking and
+    /// whole-sample dropping.
+    /// </summary>
+    public TossOptions Toss { get; set; } = new();
+
+    /// <summary>TOSS-Pro ("toss-pro"): TOSS settings with T = 2 rounds.</summary>
+    public TossOptions TossPro { get; set; } = new() { Rounds = 2 };
+
+    /// <summary>The random token-drop baseline ("random-tokens").</summary>
+    public RandomTokenScorerOptions RandomTokens { get; set; } = new();
+
+    /// <summary>
+    /// Antidote, the post-fine-tuning pruner; its baselines ("magnitude", "random-prune", "wanda-benign") share these
+    /// settings with their criterion and calibration source replaced.
+    /// </summary>
+    public AntidoteOptions Antidote { get; set; } = new();
+
     /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SafeAlignOptions Validate()
     {
         if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null
-            || Pharmacist is null || LossSelector is null || GradientNormSelector is null)
+            || Pharmacist is null || LossSelector is null || GradientNormSelector is null
+            || Toss is null || TossPro is null || RandomTokens is null || Antidote is null)
             throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
         if (string.IsNullOrWhiteSpace(DefaultDefense))
             throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
@@ -76,6 +98,10 @@ public sealed class SafeAlignOptions
         Pharmacist.Validate();
         LossSelector.Validate();
         GradientNormSelector.Validate();
+        Toss.Validate();
+        TossPro.Validate();
+        RandomTokens.Validate();
+        Antidote.Validate();
         return this;
     }
 }

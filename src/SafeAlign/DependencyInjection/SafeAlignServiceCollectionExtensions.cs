@@ -8,6 +8,10 @@ using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
+using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
+using SafeAlign.Pruning;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Selection;
 using SafeAlign.Selection.GradientNorm;
 using SafeAlign.Selection.Loss;
@@ -20,8 +24,9 @@ public static class SafeAlignServiceCollectionExtensions
 {
     /// <summary>
     /// Registers SafeAlign: the options as a singleton, every defense as a keyed <see cref="IAlignmentDefense"/> under its
-    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name ("pharmacist", "seal", "full", "random", "loss",
-    /// "loss-high", "gradnorm"), and the
+    /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name ("pharmacist", "seal", "full", "random", "loss", "loss-high", "gradnorm"),
+    /// token risk scorers keyed by name ("toss", "toss-pro", "toss-local", "toss-sample", "random-tokens"),
+    /// post-fine-tuning pruners as keyed <see cref="IPostFinetunePruner"/>s ("antidote", "magnitude", "random-prune", "wanda-benign"), and the
     /// default judge and evaluator. Everything is added with TryAdd, so a registration made before this call wins and
     /// any stage can be swapped with <c>services.Replace(...)</c> afterwards.
     /// </summary>
@@ -55,10 +60,34 @@ public static class SafeAlignServiceCollectionExtensions
         services.TryAddKeyedSingleton<IAlignmentDataSelector>(LossSelector.HighestName, (_, _) => new LossSelector(options.LossSelector.WithKeep(KeepOrder.Highest)));
         services.TryAddKeyedSingleton<IAlignmentDataSelector>(GradientNormSelector.SelectorName, (_, _) => new GradientNormSelector(options.GradientNormSelector));
 
+        AddScorer(services, TossScorer.ScorerName, sp => new TossScorer(options.Toss, sp.GetService<ILoggerFactory>()));
+        AddScorer(services, TossScorer.ProScorerName, sp => new TossScorer(options.TossPro, sp.GetService<ILoggerFactory>()));
+        AddScorer(services, TossScorer.LocalScorerName, sp => new TossScorer(WithRanking(options.Toss, TossRanking.PerSample), sp.GetService<ILoggerFactory>()));
+        AddScorer(services, TossScorer.SampleScorerName, sp => new TossScorer(WithRanking(options.Toss, TossRanking.WholeSamples), sp.GetService<ILoggerFactory>()));
+        AddScorer(services, RandomTokenScorer.ScorerName, _ => new RandomTokenScorer(options.RandomTokens));
+        AddPruner(services, AntidotePruner.PrunerName, sp => new AntidotePruner(options.Antidote, sp.GetService<ILoggerFactory>()));
+        AddPruner(services, AntidotePruner.MagnitudeName, sp => AntidotePruner.Magnitude(options.Antidote, sp.GetService<ILoggerFactory>()));
+        AddPruner(services, AntidotePruner.RandomName, sp => AntidotePruner.Random(options.Antidote, sp.GetService<ILoggerFactory>()));
+        AddPruner(services, AntidotePruner.BenignWandaName, sp => AntidotePruner.BenignWanda(options.Antidote, sp.GetService<ILoggerFactory>()));
+
         services.TryAddSingleton<IHarmfulnessJudge>(_ => new RefusalPatternJudge());
         services.TryAddSingleton(sp => new SafetyEvaluator(sp.GetRequiredService<IHarmfulnessJudge>()));
         return services;
     }
+
+    private static void AddScorer(IServiceCollection services, string name, Func<IServiceProvider, ITokenRiskScorer> create) =>
+        services.TryAddKeyedSingleton(name, (sp, _) => create(sp));
+
+    private static TossOptions WithRanking(TossOptions options, TossRanking ranking)
+    {
+        var copy = options.Clone();
+        copy.Ranking = ranking;
+        copy.Rounds = 0;
+        return copy;
+    }
+
+    private static void AddPruner(IServiceCollection services, string name, Func<IServiceProvider, IPostFinetunePruner> create) =>
+        services.TryAddKeyedSingleton(name, (sp, _) => create(sp));
 
     private static void AddDefense(IServiceCollection services, string name, Func<IServiceProvider, IAlignmentDefense> create) =>
         services.TryAddKeyedSingleton(name, (sp, _) => create(sp));

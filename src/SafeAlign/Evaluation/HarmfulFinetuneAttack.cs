@@ -46,6 +46,13 @@ public sealed class HarmfulFinetuneAttackOptions
     /// <summary>Longest sequence (default 128).</summary>
     public int MaxLength { get; set; } = 128;
 
+    /// <summary>
+    /// How the job reduces token losses (default token mean over each batch's labelled tokens). TOSS's selective
+    /// fine-tuning, and SEAL's standard-SFT baseline it is compared against, use <see cref="TokenLossNormalization.SampleMean"/>;
+    /// a sample whose tokens were all masked then contributes nothing.
+    /// </summary>
+    public TokenLossNormalization LossNormalization { get; set; } = TokenLossNormalization.TokenMean;
+
     /// <summary>Seed of the data mix, the LoRA init and the data order.</summary>
     public long Seed { get; set; } = 43;
 
@@ -57,6 +64,8 @@ public sealed class HarmfulFinetuneAttackOptions
             throw new ArgumentException($"HarmfulFinetuneAttackOptions.Samples is {Samples}; expected at least 1.");
         if (!(HarmfulRatio >= 0 && HarmfulRatio <= 1))
             throw new ArgumentException($"HarmfulFinetuneAttackOptions.HarmfulRatio is {HarmfulRatio}; expected a value in [0, 1].");
+        if (!Enum.IsDefined(LossNormalization))
+            throw new ArgumentException($"HarmfulFinetuneAttackOptions.LossNormalization is {LossNormalization}; expected TokenMean or SampleMean.");
         return this;
     }
 }
@@ -78,12 +87,18 @@ public sealed class HarmfulFinetuneAttack
         _logger = logger;
     }
 
+    /// <summary>
+    /// ⌈p·n⌉, the number of harmful samples; they come first in <see cref="BuildUserData"/> and <see cref="BuildExamples"/>,
+    /// so example i is harmful exactly when i &lt; HarmfulCount (the ground truth a token mask is measured against).
+    /// </summary>
+    public int HarmfulCount => (int)Math.Ceiling(_options.HarmfulRatio * _options.Samples);
+
     /// <summary>The user data set: ⌈p·n⌉ harmful pairs then task examples, drawn without replacement with the seed.</summary>
     public (List<(string Instruction, string? Input, string Response)> Items, int Harmful) BuildUserData(IReadOnlyList<SafetyExample> harmfulPool, IReadOnlyList<TaskExample> taskPool)
     {
         ArgumentNullException.ThrowIfNull(harmfulPool);
         ArgumentNullException.ThrowIfNull(taskPool);
-        int harmful = (int)Math.Ceiling(_options.HarmfulRatio * _options.Samples);
+        int harmful = HarmfulCount;
         int benign = _options.Samples - harmful;
         if (harmful > harmfulPool.Count || benign > taskPool.Count)
             throw new ArgumentException($"The attack needs {harmful} harmful and {benign} task samples; the pools hold {harmfulPool.Count} and {taskPool.Count}.");
@@ -166,6 +181,7 @@ public sealed class HarmfulFinetuneAttack
             MaxLength = _options.MaxLength,
             PadTokenId = tokenizer.PadId ?? 0,
             Seed = _options.Seed,
+            LossNormalization = _options.LossNormalization,
             LogEvery = 10,
         };
         var trainer = new Trainer(trainerOptions, _logger);

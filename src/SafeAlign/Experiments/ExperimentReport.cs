@@ -12,9 +12,12 @@ public static class ExperimentReport
 
     /// <summary>The CSV header, in column order.</summary>
     public const string CsvHeader =
-        "seed,selector,defense,finetuning,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb,defect_auc";
+        "seed,selector,defense,finetuning,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb,mask_precision,mask_recall,defect_auc";
 
-    /// <summary>Renders the rows as CSV (rates as percentages, 95 % Wilson bounds beside HS and FA).</summary>
+    /// <summary>
+    /// Renders the rows as CSV (rates as percentages, 95 % Wilson bounds beside HS and FA; the token mask's precision and
+    /// recall against the harmful samples, empty without a scorer).
+    /// </summary>
     /// <param name="rows">The rows.</param>
     public static string ToCsv(IEnumerable<ExperimentRow> rows)
     {
@@ -29,7 +32,8 @@ public static class ExperimentReport
                 r.AlignmentRows.ToString(Invariant), F(r.AlignedHarmfulScore.Percent), F(r.HarmfulScore.Percent), F(100 * hsLow), F(100 * hsHigh),
                 r.HarmfulScore.Count.ToString(Invariant), r.HarmfulScore.Total.ToString(Invariant), F(r.OverRefusal.Percent),
                 F(r.FinetuneAccuracy.Percent), F(100 * faLow), F(100 * faHigh), F(r.SelectionSeconds), F(r.AlignmentSeconds), F(r.FinetuneSeconds),
-                F(r.PruningSeconds), F(r.AlignmentPeakBytes / 1e6), r.DefectAuc?.ToString("F3", Invariant) ?? ""));
+                F(r.PruningSeconds), F(r.AlignmentPeakBytes / 1e6), r.Mask is null ? "" : F(100 * r.Mask.Precision), r.Mask is null ? "" : F(100 * r.Mask.Recall),
+                r.DefectAuc?.ToString("F3", Invariant) ?? ""));
         }
         return csv.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
     }

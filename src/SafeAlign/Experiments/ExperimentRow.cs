@@ -1,4 +1,5 @@
 using SafeAlign.Evaluation;
+using SafeAlign.Scoring;
 
 namespace SafeAlign.Experiments;
 
@@ -25,6 +26,12 @@ public sealed record ExperimentRow(
     RateEstimate AlignedHarmfulScore, RateEstimate HarmfulScore, RateEstimate OverRefusal, RateEstimate FinetuneAccuracy,
     double SelectionSeconds, double AlignmentSeconds, double FinetuneSeconds, double PruningSeconds, long AlignmentPeakBytes)
 {
+    /// <summary>
+    /// How the scorer's token mask hits the world's harmful user samples (precision and recall against ground truth);
+    /// null when no scorer ran or it made no mask.
+    /// </summary>
+    public TokenMaskQuality? Mask { get; init; }
+
     /// <summary>
     /// ROC AUC of the selector's scores against the world's row-quality labels (a clean row scoring above a defective one;
     /// <see cref="SafeAlign.Evaluation.World.AlignmentDefectRanking"/>); null when no selector ran.

@@ -5,6 +5,7 @@ using SafeAlign.Data;
 using SafeAlign.Defenses;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
+using SafeAlign.Models.Lora;
 using SafeAlign.Pruning;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
@@ -18,8 +19,9 @@ namespace SafeAlign.Experiments;
 
 /// <summary>
 /// Runs an <see cref="ExperimentGrid"/> on the embedded world: per seed it builds the world and its base model, then
-/// per selector and defense selects and aligns once, and per fine-tuning defense, scorer, pruner and harmful ratio restores the aligned
-/// weights, attacks, prunes and measures HS, over-refusal and fine-tune accuracy. Rows come back in grid order.
+/// per selector and defense selects and aligns once, and per fine-tuning defense, scorer and harmful ratio restores the aligned
+/// weights and attacks once, then per pruner prunes a copy of the attacked adapter and measures HS, over-refusal and fine-tune
+/// accuracy. Rows come back in that loop order (…, scorer, p, pruner).
 /// </summary>
 public sealed class ExperimentRunner
 {
@@ -87,22 +89,32 @@ public sealed class ExperimentRunner
 
                     foreach (string finetuningName in grid.Finetuning)
                     foreach (string scorerName in grid.Scorers)
-                    foreach (string prunerName in grid.Pruners)
                     foreach (double p in grid.HarmfulRatios)
                     {
+                        // One attack per fine-tuning defense × scorer × p; every pruner starts from a copy of its adapter.
                         Restore(alignedWeights, model);
-                        Report($"seed {seed}: {selectorName}/{defenseName}/{finetuningName}/{scorerName}/{prunerName}, attack p = {p}");
-                        var stages = new CellStages(finetuningName, scorerName, prunerName);
-                        var (finetuneSeconds, pruningSeconds) = await AttackAsync(grid, seed, p, stages, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
-                        var hs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
-                        var refusal = (await _evaluator.OverRefusalAsync(model, tokenizer, prompts.Benign, cancellationToken).ConfigureAwait(false)).Estimate;
-                        var fa = (await _evaluator.AccuracyAsync(model, tokenizer, prompts.Task, cancellationToken).ConfigureAwait(false)).Estimate;
-                        model.DetachLora();
-                        var row = new ExperimentRow(seed, selectorName, defenseName, finetuningName, scorerName, prunerName, p, selected.Safety.Count,
-                            alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak) { DefectAuc = defectAuc };
-                        rows.Add(row);
-                        _logger.LogInformation("{Configuration} seed {Seed}: HS {HS}, over-refusal {Refusal}, FA {FA}", row.Configuration, seed, hs, refusal, fa);
-                        Report($"seed {seed}: row done");
+                        Report($"seed {seed}: {selectorName}/{defenseName}/{finetuningName}/{scorerName}, attack p = {p}");
+                        var (finetuneSeconds, maskQuality) = await FinetuneAsync(grid, seed, p, finetuningName, scorerName, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
+                        using var attacked = grid.Pruners.Count > 1 ? LoraAdapterState.Capture(model) : null;
+                        for (int pruner = 0; pruner < grid.Pruners.Count; pruner++)
+                        {
+                            string prunerName = grid.Pruners[pruner];
+                            if (pruner > 0)
+                            {
+                                Restore(alignedWeights, model);   // a dense-scope pruner may have changed the weights
+                                attacked!.AttachTo(model);
+                            }
+                            double pruningSeconds = await PruneAsync(grid, seed, prunerName, model, tokenizer, world, selected, cancellationToken).ConfigureAwait(false);
+                            var hs = (await _evaluator.HarmfulScoreAsync(model, tokenizer, prompts.Harmful, cancellationToken).ConfigureAwait(false)).Estimate;
+                            var refusal = (await _evaluator.OverRefusalAsync(model, tokenizer, prompts.Benign, cancellationToken).ConfigureAwait(false)).Estimate;
+                            var fa = (await _evaluator.AccuracyAsync(model, tokenizer, prompts.Task, cancellationToken).ConfigureAwait(false)).Estimate;
+                            model.DetachLora();
+                            var row = new ExperimentRow(seed, selectorName, defenseName, finetuningName, scorerName, prunerName, p, selected.Safety.Count,
+                                alignedHs, hs, refusal, fa, selectionSeconds, alignmentSeconds, finetuneSeconds, pruningSeconds, peak) { Mask = maskQuality, DefectAuc = defectAuc };
+                            rows.Add(row);
+                            _logger.LogInformation("{Configuration} seed {Seed}: HS {HS}, over-refusal {Refusal}, FA {FA}", row.Configuration, seed, hs, refusal, fa);
+                            Report($"seed {seed}: row done");
+                        }
                     }
                 }
             }
@@ -127,9 +139,7 @@ public sealed class ExperimentRunner
         return (data.WithSafety(selection.Indices.Select(i => data.Safety[i]).ToList()), selection.Elapsed.TotalSeconds, auc);
     }
 
-    private readonly record struct CellStages(string Finetuning, string Scorer, string Pruner);
-
-    private async Task<(double Finetune, double Pruning)> AttackAsync(ExperimentGrid grid, long seed, double p, CellStages cell,
+    private async Task<(double Seconds, TokenMaskQuality? Mask)> FinetuneAsync(ExperimentGrid grid, long seed, double p, string finetuningName, string scorerName,
         CausalLM model, HfTokenizer tokenizer, SafetyWorld world, AlignmentData reference, CancellationToken cancellationToken)
     {
         var options = grid.Attack;
@@ -137,24 +147,34 @@ public sealed class ExperimentRunner
         {
             Samples = options.Samples, HarmfulRatio = p, LoraRank = options.LoraRank, LoraAlpha = options.LoraAlpha, LearningRate = options.LearningRate,
             Epochs = options.Epochs, Schedule = options.Schedule, WarmupRatio = options.WarmupRatio, WeightDecay = options.WeightDecay,
-            BatchSize = options.BatchSize, MaxLength = options.MaxLength, Seed = seed,
+            BatchSize = options.BatchSize, MaxLength = options.MaxLength, LossNormalization = options.LossNormalization, Seed = seed,
         }, _loggerFactory.CreateLogger<Trainer>());
         var clock = Stopwatch.StartNew();
         IReadOnlyList<TokenizedExample> examples = attack.BuildExamples(tokenizer, world.AttackPool, world.TaskTrain[grid.Task]);
-        if (Is(cell.Scorer))
+        TokenMaskQuality? quality = null;
+        if (Is(scorerName))
         {
-            var scores = await _stages.Scorers[cell.Scorer](seed).ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, reference), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var scores = await _stages.Scorers[scorerName](seed).ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, reference), cancellationToken: cancellationToken).ConfigureAwait(false);
             examples = scores.Masked;
+            if (scores.Mask is not null)
+                quality = TokenMaskQuality.Measure(scores.Mask, Enumerable.Range(0, examples.Count).Select(i => i < attack.HarmfulCount).ToList());
         }
-        var finetuning = Is(cell.Finetuning) ? _stages.Finetuning[cell.Finetuning](seed, reference) : null;
+        var finetuning = Is(finetuningName) ? _stages.Finetuning[finetuningName](seed, reference) : null;
         await Task.Factory.StartNew(() => attack.Train(model, tokenizer, examples, finetuning, cancellationToken: cancellationToken), cancellationToken,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
-        double finetune = clock.Elapsed.TotalSeconds;
-        if (!Is(cell.Pruner))
-            return (finetune, 0);
-        clock.Restart();
-        await _stages.Pruners[cell.Pruner](seed).PruneAsync(new PruningRequest(model, tokenizer, reference.Harmful), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (finetune, clock.Elapsed.TotalSeconds);
+        return (clock.Elapsed.TotalSeconds, quality);
+    }
+
+    private async Task<double> PruneAsync(ExperimentGrid grid, long seed, string prunerName, CausalLM model, HfTokenizer tokenizer, SafetyWorld world,
+        AlignmentData reference, CancellationToken cancellationToken)
+    {
+        if (!Is(prunerName))
+            return 0;
+        var clock = Stopwatch.StartNew();
+        // Benign calibration rows (for "wanda-benign") are the attack's benign pool: the user's task data, as the paper's ablation.
+        var request = new PruningRequest(model, tokenizer, reference.Harmful) { Benign = world.TaskTrain[grid.Task] };
+        using var result = await _stages.Pruners[prunerName](seed).PruneAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return clock.Elapsed.TotalSeconds;
     }
 
     private sealed class Prompts(SafetyWorld world, ExperimentGrid grid)

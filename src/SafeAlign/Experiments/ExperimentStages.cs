@@ -8,7 +8,9 @@ using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Evaluation;
 using SafeAlign.Pruning;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
 using SafeAlign.Selection.GradientNorm;
 using SafeAlign.Selection.Loss;
@@ -42,9 +44,10 @@ public sealed class ExperimentStages
 
     /// <summary>
     /// The stages SafeAlign ships, with their default (world-scaled) settings and the cell's seed: every alignment
-    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, and the selectors: Pharmacist, its
-    /// validation-only ablation "seal", and the baselines "full", "random", "loss", "loss-high" and "gradnorm", all at
-    /// Pharmacist's default ratio 0.4.
+    /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, the selectors (Pharmacist, its validation-only ablation "seal", and the baselines "full", "random",
+    /// "loss", "loss-high" and "gradnorm", all at Pharmacist's default ratio 0.4), the token
+    /// scorers: TOSS ("toss"), TOSS-Pro with T = 2 ("toss-pro"), TOSS with per-sample ranking ("toss-local"), the
+    /// sample-level baseline on TOSS's harmful reference ("toss-sample") and the random token baseline ("random-tokens"); and the post-fine-tuning pruners (Antidote and its baselines "magnitude", "random-prune", "wanda-benign").
     /// </summary>
     public static ExperimentStages Default()
     {
@@ -64,6 +67,15 @@ public sealed class ExperimentStages
         stages.Selectors[LossSelector.SelectorName] = seed => new LossSelector(new LossSelectorOptions { Seed = seed });
         stages.Selectors[LossSelector.HighestName] = seed => new LossSelector(new LossSelectorOptions { Seed = seed, Keep = KeepOrder.Highest });
         stages.Selectors[GradientNormSelector.SelectorName] = seed => new GradientNormSelector(new GradientNormSelectorOptions { Seed = seed });
+        stages.Scorers[TossScorer.ScorerName] = seed => new TossScorer(new TossOptions { Seed = seed });
+        stages.Scorers[TossScorer.ProScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Rounds = 2 });
+        stages.Scorers[TossScorer.LocalScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.PerSample });
+        stages.Scorers[TossScorer.SampleScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.WholeSamples });
+        stages.Scorers[RandomTokenScorer.ScorerName] = seed => new RandomTokenScorer(new RandomTokenScorerOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.PrunerName] = seed => new AntidotePruner(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.MagnitudeName] = seed => AntidotePruner.Magnitude(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.RandomName] = seed => AntidotePruner.Random(new AntidoteOptions { Seed = seed });
+        stages.Pruners[AntidotePruner.BenignWandaName] = seed => AntidotePruner.BenignWanda(new AntidoteOptions { Seed = seed });
         return stages;
     }
 

@@ -30,9 +30,16 @@ public interface ITrainingStep
 /// <param name="Step">Optimizer steps completed so far.</param>
 /// <param name="MicroStep">Index of this micro-batch within the accumulation window.</param>
 /// <param name="LossScale">1 / gradient-accumulation steps.</param>
-public readonly record struct StepContext(int Step, int MicroStep, double LossScale);
+public readonly record struct StepContext(int Step, int MicroStep, double LossScale)
+{
+    /// <summary>How a supervised loss reduces its per-token losses (the trainer's <see cref="TrainerOptions.LossNormalization"/>).</summary>
+    public TokenLossNormalization Normalization { get; init; }
+}
 
-/// <summary>Plain supervised fine-tuning: mean token loss over the labelled (response) tokens.</summary>
+/// <summary>
+/// Plain supervised fine-tuning: the loss over the labelled (response) tokens, reduced as
+/// <see cref="StepContext.Normalization"/> says (token mean by default).
+/// </summary>
 public sealed class SupervisedStep : ITrainingStep
 {
     /// <summary>The shared instance (the step holds no state).</summary>
@@ -43,7 +50,7 @@ public sealed class SupervisedStep : ITrainingStep
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
-        var loss = TokenLoss.Mean(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+        var loss = TokenLoss.Normalized(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels, context.Normalization);
         (loss * context.LossScale).backward();
         return loss.detach();
     }

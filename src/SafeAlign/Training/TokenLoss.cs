@@ -74,6 +74,49 @@ public static class TokenLoss
         return (nll.sum(1) / counts.clamp_min(1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The loss <paramref name="normalization"/> names: <see cref="Mean"/> or <see cref="SampleMean"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown normalisation.</exception>
+    public static Tensor Normalized(Tensor logits, Tensor labels, TokenLossNormalization normalization) => normalization switch
+    {
+        TokenLossNormalization.TokenMean => Mean(logits, labels),
+        TokenLossNormalization.SampleMean => SampleMean(logits, labels),
+        _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "Unknown loss normalisation."),
+    };
+
+    /// <summary>
+    /// As <see cref="PerToken"/> (B, T) fp32, but from the final hidden states: only the rows that predict a scored token
+    /// go through <paramref name="head"/>, <paramref name="chunkRows"/> at a time, so neither the prompt's logits nor a
+    /// (B, T, vocab) tensor is ever built (a 128k vocabulary makes that tensor the largest of the forward). For scoring.
+    /// </summary>
+    /// <param name="hidden">(B, T, H) final-norm hidden states (<c>CausalLM.HiddenStates</c>).</param>
+    /// <param name="labels">(B, T) int64, <see cref="IgnoreIndex"/> where not scored.</param>
+    /// <param name="head">Projects (n, H) to logits (n, vocab) (<c>CausalLM.Logits</c>).</param>
+    /// <param name="chunkRows">Rows projected at once (default 4,096).</param>
+    public static Tensor PerTokenFromHidden(Tensor hidden, Tensor labels, Func<Tensor, Tensor> head, int chunkRows = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
+        if (hidden.dim() != 3 || labels.dim() != 2 || hidden.shape[0] != labels.shape[0] || hidden.shape[1] != labels.shape[1])
+            throw new ArgumentException($"hidden [{string.Join(", ", hidden.shape)}] and labels [{string.Join(", ", labels.shape)}] must be (B, T, H) and (B, T).");
+        using var scope = NewDisposeScope();
+        long b = hidden.shape[0], t = hidden.shape[1];
+        var flatLabels = labels.to(hidden.device).reshape(-1);                              // (B·T)
+        var target = Scored(labels).to(hidden.device).reshape(-1).nonzero().squeeze(1);    // (N) flat index of each scored token
+        var rows = hidden.reshape(b * t, -1).index_select(0, target - 1);                   // (N, H) the position before each (t ≥ 1)
+        var targets = flatLabels.index_select(0, target);                                   // (N)
+        var nll = zeros(b * t, dtype: float32, device: hidden.device);                      // (B·T)
+        for (long start = 0; start < target.shape[0]; start += chunkRows)
+        {
+            long n = Math.Min(chunkRows, target.shape[0] - start);
+            using var logits = head(rows.narrow(0, start, n)).to(float32);                 // (n, V)
+            using var chunk = nn.functional.cross_entropy(logits, targets.narrow(0, start, n), reduction: nn.Reduction.None);
+            nll.index_copy_(0, target.narrow(0, start, n), chunk);
+        }
+        return nll.view(b, t).MoveToOuterDisposeScope();
+    }
+
     private static void Check(Tensor logits, Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(logits);

@@ -87,7 +87,7 @@ public sealed class Trainer
                         cancellationToken.ThrowIfCancellationRequested();
                         var examples = order.Skip(batch * o.BatchSize).Take(o.BatchSize).Select(i => data[i]).ToList();
                         var collated = TrainingBatch.Collate(examples, o.PadTokenId, model.Device, o.MaxLength);
-                        var loss = step.Step(model, collated, new StepContext(completed, micro, 1.0 / window));
+                        var loss = step.Step(model, collated, new StepContext(completed, micro, 1.0 / window) { Normalization = o.LossNormalization });
                         windowLoss = windowLoss is null ? loss.detach() : windowLoss + loss.detach();
                         tokens += collated.Tokens;
                         tokensSinceReport += collated.Tokens;

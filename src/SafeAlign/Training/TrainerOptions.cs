@@ -57,6 +57,12 @@ public sealed class TrainerOptions
     /// <summary>Truncate sequences to this many tokens; null keeps them whole.</summary>
     public int? MaxLength { get; set; }
 
+    /// <summary>
+    /// How the supervised step reduces a micro-batch's token losses (default <see cref="TokenLossNormalization.TokenMean"/>);
+    /// steps that compute their own loss terms may ignore it.
+    /// </summary>
+    public TokenLossNormalization LossNormalization { get; set; } = TokenLossNormalization.TokenMean;
+
     /// <summary>Pad id for collation (default 0).</summary>
     public int PadTokenId { get; set; }
 
@@ -98,6 +104,7 @@ public sealed class TrainerOptions
         Require(GradientAccumulationSteps >= 1, $"GradientAccumulationSteps is {GradientAccumulationSteps}; expected at least 1.");
         Require(MaxGradNorm >= 0, $"MaxGradNorm is {MaxGradNorm}; expected at least 0.");
         Require(MaxLength is null or >= 2, $"MaxLength is {MaxLength}; expected at least 2.");
+        Require(Enum.IsDefined(LossNormalization), $"LossNormalization is {LossNormalization}; expected TokenMean or SampleMean.");
         Require(LogEvery >= 1, $"LogEvery is {LogEvery}; expected at least 1.");
         Require(CheckpointEvery >= 0, $"CheckpointEvery is {CheckpointEvery}; expected at least 0.");
         return this;

@@ -6,6 +6,11 @@ using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.DependencyInjection;
 using SafeAlign.Evaluation;
+using SafeAlign.Scoring;
+using SafeAlign.Scoring.Toss;
+using SafeAlign.Experiments;
+using SafeAlign.Pruning;
+using SafeAlign.Pruning.Antidote;
 using SafeAlign.Selection;
 using SafeAlign.Selection.GradientNorm;
 using SafeAlign.Selection.Loss;
@@ -70,6 +75,27 @@ public sealed class AddSafeAlignTests
     }
 
     [Fact]
+    public void AddSafeAlign_RegistersTokenScorersByName_WithTheirOptions()
+    {
+        using var provider = new ServiceCollection().AddSafeAlign(o =>
+        {
+            o.Toss.DiscardRatio = 0.2;
+            o.TossPro.SamplesPerRound = 5;
+        }).BuildServiceProvider();
+
+        var toss = Assert.IsType<TossScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("toss"));
+        Assert.Equal((0.2, 0, TossRanking.Global), (toss.Options.DiscardRatio, toss.Options.Rounds, toss.Options.Ranking));
+        var pro = Assert.IsType<TossScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-pro"));
+        Assert.Equal(("toss-pro", 2, 5), (pro.Name, pro.Options.Rounds, pro.Options.SamplesPerRound));
+        var local = Assert.IsType<TossScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-local"));
+        Assert.Equal((TossRanking.PerSample, 0.2), (local.Options.Ranking, local.Options.DiscardRatio));
+        Assert.Equal(TossRanking.Global, toss.Options.Ranking); // deriving toss-local did not change the shared options
+        Assert.Equal("toss-sample", provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-sample").Name);
+        Assert.IsType<RandomTokenScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("random-tokens"));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.TossPro.Rounds = -1));
+    }
+
+    [Fact]
     public void AddSafeAlign_StagesAreReplaceable()
     {
         var services = new ServiceCollection().AddSafeAlign();
@@ -105,5 +131,26 @@ public sealed class AddSafeAlignTests
 
         Assert.Equal(6, result.Training.Steps);
         Assert.NotNull(model.Lora);
+    }
+
+    [Fact]
+    public void AddSafeAlign_RegistersAntidoteAndItsBaselines_SharingTheAntidoteOptions()
+    {
+        using var provider = new ServiceCollection().AddSafeAlign(o =>
+        {
+            o.Antidote.Ratio = 0.05;
+            o.Antidote.Targets = ["q_proj"];
+        }).BuildServiceProvider();
+
+        foreach (string name in new[] { "antidote", "magnitude", "random-prune", "wanda-benign" })
+        {
+            var pruner = Assert.IsType<AntidotePruner>(provider.GetRequiredKeyedService<IPostFinetunePruner>(name));
+            Assert.Equal(name, pruner.Name);
+            Assert.Equal(0.05, pruner.Options.Ratio);
+            Assert.Equal(["q_proj"], pruner.Options.Targets);
+        }
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.Antidote.Ratio = 2));
+        Assert.Equal(["antidote", "magnitude", "random-prune", "wanda-benign"], ExperimentStages.Default().Pruners.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("random-prune", ExperimentStages.Default().Pruners["random-prune"](5).Name);
     }
 }

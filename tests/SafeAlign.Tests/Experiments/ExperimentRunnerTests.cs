@@ -59,6 +59,50 @@ public sealed class ExperimentRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_WithTokenScorers_MasksTheUserData_AndReportsMaskQuality()
+    {
+        var grid = TinyGrid();
+        grid.Selectors = [ExperimentStages.None];
+        grid.Defenses = ["sft"];
+        grid.HarmfulRatios = [0.5];
+        grid.Scorers = [ExperimentStages.None, "random-tokens", "toss"];
+        grid.Attack.LossNormalization = SafeAlign.Training.TokenLossNormalization.SampleMean;
+
+        var rows = await new ExperimentRunner().RunAsync(grid);
+
+        Assert.Equal(["none", "random-tokens", "toss"], rows.Select(r => r.Scorer));
+        Assert.Null(rows[0].Mask);
+        Assert.All(rows.Skip(1), r =>
+        {
+            Assert.NotNull(r.Mask);
+            Assert.Equal(8, r.Mask!.HarmfulSamples); // ⌈0.5 · 16⌉, the first half of the user data
+            Assert.True(r.Mask.DiscardedTokens > 0);
+            Assert.InRange(r.Mask.Precision, 0, 1);
+        });
+        string csv = ExperimentReport.ToCsv(rows);
+        Assert.EndsWith(",,", csv.Split('\n')[1], StringComparison.Ordinal);
+        Assert.False(csv.Split('\n')[3].EndsWith(",,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_WithPruners_PrunesAfterTheAttack_OneRowPerPruner()
+    {
+        var grid = TinyGrid();
+        grid.Selectors = [ExperimentStages.None];
+        grid.Defenses = ["sft"];
+        grid.HarmfulRatios = [0.5];
+        grid.Pruners = [ExperimentStages.None, "antidote", "magnitude", "random-prune", "wanda-benign"];
+
+        var rows = await new ExperimentRunner().RunAsync(grid);
+
+        Assert.Equal(["none", "antidote", "magnitude", "random-prune", "wanda-benign"], rows.Select(r => r.Pruner));
+        Assert.Equal(0, rows[0].PruningSeconds);
+        Assert.All(rows.Skip(1), r => Assert.True(r.PruningSeconds > 0, r.Pruner));
+        Assert.Single(rows.Select(r => r.FinetuneSeconds).Distinct()); // one attack, pruned in copies
+        Assert.All(rows, r => Assert.Equal(6, r.HarmfulScore.Total));
+    }
+
+    [Fact]
     public async Task Run_UnknownStageOrBadGrid_ThrowsBeforeWork()
     {
         var runner = new ExperimentRunner();

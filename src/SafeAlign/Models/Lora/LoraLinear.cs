@@ -55,6 +55,12 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// <summary>When false the adapter is bypassed (the base model's output), e.g. for a reference forward.</summary>
     public bool AdapterEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Where taps see this projection's input (<see cref="TapPoint.LinearInput"/>); the same layer and module with
+    /// <see cref="TapPoint.LoraHidden"/> is where they see lora_A's output. Default for the output heads, which have no taps.
+    /// </summary>
+    public TapSite Site => _site;
+
     /// <summary>alpha / r of the attached adapter.</summary>
     public double Scaling => _scaling;
 
@@ -70,7 +76,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var h = x.to(float32);
         if (_dropout > 0 && training)
             h = nn.functional.dropout(h, _dropout, training);
-        var update = _loraB.call(_loraA.call(h)) * _scaling;
+        var hidden = _loraA.call(h);                                   // (…, r), fp32
+        if (_taps is not null)
+            hidden = _taps.Apply(_site with { Point = TapPoint.LoraHidden }, hidden);
+        var update = _loraB.call(hidden) * _scaling;
         return (y + update.to(y.dtype)).MoveToOuterDisposeScope();
     }
 

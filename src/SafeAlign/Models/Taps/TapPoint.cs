@@ -20,10 +20,18 @@ public enum TapPoint
     /// layer is 0. (B, T, hidden)
     /// </summary>
     EmbeddingOutput,
+
+    /// <summary>
+    /// The output of a projection's LoRA factor <c>lora_A</c>, which is the input of <c>lora_B</c> (<see cref="TapSite.Module"/>
+    /// names the projection), in fp32 and unscaled (PEFT applies alpha/r after lora_B).
+    /// Seen only while an unmerged, enabled adapter runs. (B, T, r)
+    /// </summary>
+    LoraHidden,
 }
 
-/// <summary>One place a tap can see: layer index, point, and for <see cref="TapPoint.LinearInput"/> the projection name.</summary>
+/// <summary>One place a tap can see: layer index, point, and for the per-projection points the projection name.</summary>
 /// <param name="Layer">Decoder layer index.</param>
 /// <param name="Point">Which tensor.</param>
-/// <param name="Module">Projection path inside the layer, e.g. "self_attn.q_proj"; empty for the other points.</param>
+/// <param name="Module">Projection path inside the layer, e.g. "self_attn.q_proj", for <see cref="TapPoint.LinearInput"/> and
+/// <see cref="TapPoint.LoraHidden"/>; empty for the other points.</param>
 public readonly record struct TapSite(int Layer, TapPoint Point, string Module = "");

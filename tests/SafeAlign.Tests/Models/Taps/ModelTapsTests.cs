@@ -54,4 +54,28 @@ public sealed class ModelTapsTests
         Assert.Contains((1, "mlp.down_proj", 48L), seen);
         Assert.Contains((1, "self_attn.o_proj", 32L), seen);
     }
+
+    [Fact]
+    public void LoraHiddenTap_SeesLoraAOutput_OnlyWhileAnUnmergedAdapterRuns()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create();
+        model.AttachLora(new SafeAlign.Models.Lora.LoraConfig { Rank = 3, TargetModules = ["q_proj", "v_proj"] });
+        var inputs = new Dictionary<(int, string), torch.Tensor>();
+        var hidden = new Dictionary<(int, string), torch.Tensor>();
+        using var a = model.Taps.Add(TapPoint.LinearInput, (site, v) => { inputs[(site.Layer, site.Module)] = v.detach().clone().MoveToOtherDisposeScope(scope); return v; });
+        using var b = model.Taps.Add(TapPoint.LoraHidden, (site, v) => { hidden[(site.Layer, site.Module)] = v.detach().clone().MoveToOtherDisposeScope(scope); return v; });
+
+        model.Forward(TinyModels.Ids(4));
+
+        Assert.Equal(4, hidden.Count);
+        var q = model.Projections().Single(p => p.Path == "model.layers.1.self_attn.q_proj").Linear;
+        Assert.Equal(new TapSite(1, TapPoint.LinearInput, "self_attn.q_proj"), q.Site);
+        Assert.Equal([2L, 7L, 3L], hidden[(1, "self_attn.q_proj")].shape);
+        Assert.True(torch.allclose(hidden[(1, "self_attn.q_proj")], torch.matmul(inputs[(1, "self_attn.q_proj")], q.LoraA!.Weight.detach().t()), 1e-6, 1e-6));
+        hidden.Clear();
+        model.SetAdapterEnabled(false);
+        model.Forward(TinyModels.Ids(4));
+        Assert.Empty(hidden);
+    }
 }
