@@ -14,7 +14,8 @@
 //        [--antidote-ratios 0.01,0.05,0.2] registers pruners "antidote-r0.01", ... (Antidote at those ratios) for --pruners;
 //        [--antidote-targets q_proj,k_proj,v_proj,o_proj] sets the projections every Antidote-family pruner prunes (default q/k/v)
 //        selectors: pharmacist, seal (its validation-only ablation), full, random, loss, loss-high, gradnorm (all keep 0.4);
-//        [--near-duplicates 0.1] adds near-duplicate alignment rows (share of the set); --skew applies to the grid too
+//        [--near-duplicates 0.1] adds near-duplicate alignment rows (share of the set); --skew applies to the grid too;
+//        [--selector-ratios 0.2,0.6,0.8] registers "pharmacist-r0.2", "random-r0.2", ... (those keep ratios) for --selectors
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -28,6 +29,8 @@ using SafeAlign.Models;
 using SafeAlign.Native;
 using SafeAlign.Scoring;
 using SafeAlign.Scoring.Toss;
+using SafeAlign.Selection;
+using SafeAlign.Selection.Pharmacist;
 using SafeAlign.Pruning.Antidote;
 using SafeAlign.Tokenization;
 using TorchSharp;
@@ -169,6 +172,13 @@ async Task<int> RunGrid()
     {
         foreach (double ratio in Doubles("--antidote-ratios"))
             stages.Pruners[string.Create(CultureInfo.InvariantCulture, $"antidote-r{ratio:G3}")] = seed => new AntidotePruner(Antidote(seed, ratio));
+    }
+    // Selection ratio sweep (issue: {0.2, 0.4, 0.6, 0.8}): each value registers "pharmacist-r<ratio>" and "random-r<ratio>".
+    foreach (double ratio in options.ContainsKey("--selector-ratios") ? Doubles("--selector-ratios") : [])
+    {
+        stages.Selectors[string.Create(CultureInfo.InvariantCulture, $"pharmacist-r{ratio:G3}")] =
+            seed => new PharmacistSelector(new PharmacistOptions { Seed = seed, KeepRatio = ratio }, name: string.Create(CultureInfo.InvariantCulture, $"pharmacist-r{ratio:G3}"));
+        stages.Selectors[string.Create(CultureInfo.InvariantCulture, $"random-r{ratio:G3}")] = seed => new RandomSelector(new RandomSelectorOptions { Seed = seed, KeepRatio = ratio });
     }
     var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
