@@ -142,7 +142,10 @@ public sealed class SafeAlignChatClient : IChatClient
         try
         {
             await foreach (string delta in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cancellationToken.ThrowIfCancellationRequested(); // deltas already queued are not delivered after a cancel
                 yield return Update(new ChatResponseUpdate(AiChatRole.Assistant, delta));
+            }
             var outcome = await run.ConfigureAwait(false);
             yield return Update(new ChatResponseUpdate(AiChatRole.Assistant, [new UsageContent(UsageOf(outcome))]) { FinishReason = FinishReasonOf(outcome.Reason) });
         }
