@@ -27,7 +27,7 @@ public static class SafeAlignServiceCollectionExtensions
     /// <summary>
     /// Registers SafeAlign: the options as a singleton, every defense as a keyed <see cref="IAlignmentDefense"/> under its
     /// name ("sft", "vaccine", "t-vaccine", "repnoise", "booster", "booster+vaccine"), the default defense as the unkeyed one, selectors keyed by name ("pharmacist", "seal", "full", "random", "loss", "loss-high", "gradnorm"),
-    /// token risk scorers keyed by name ("toss", "toss-pro", "toss-local", "toss-sample", "random-tokens"),
+    /// token risk scorers keyed by name ("toss", "toss-pro", "toss-local", "toss-sample", "toss-sample-sum", "random-tokens"),
     /// post-fine-tuning pruners as keyed <see cref="IPostFinetunePruner"/>s ("antidote", "magnitude", "random-prune", "wanda-benign"), and the
     /// default judge and evaluator, Lisa as a keyed <see cref="FinetuningDefenseStage"/> ("lisa"), and a transient
     /// <see cref="SafetyPipeline"/> whose stages are the registrations named in <see cref="SafeAlignOptions.Pipeline"/>.
@@ -68,6 +68,7 @@ public static class SafeAlignServiceCollectionExtensions
         AddScorer(services, TossScorer.ProScorerName, sp => new TossScorer(options.TossPro, sp.GetService<ILoggerFactory>()));
         AddScorer(services, TossScorer.LocalScorerName, sp => new TossScorer(WithRanking(options.Toss, TossRanking.PerSample), sp.GetService<ILoggerFactory>()));
         AddScorer(services, TossScorer.SampleScorerName, sp => new TossScorer(WithRanking(options.Toss, TossRanking.WholeSamples), sp.GetService<ILoggerFactory>()));
+        AddScorer(services, TossScorer.SampleSumScorerName, sp => new TossScorer(WithRanking(options.Toss, TossRanking.WholeSamplesBySum), sp.GetService<ILoggerFactory>()));
         AddScorer(services, RandomTokenScorer.ScorerName, _ => new RandomTokenScorer(options.RandomTokens));
         AddPruner(services, AntidotePruner.PrunerName, sp => new AntidotePruner(options.Antidote, sp.GetService<ILoggerFactory>()));
         AddPruner(services, AntidotePruner.MagnitudeName, sp => AntidotePruner.Magnitude(options.Antidote, sp.GetService<ILoggerFactory>()));
