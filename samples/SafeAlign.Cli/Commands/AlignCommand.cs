@@ -50,7 +50,7 @@ public static class AlignCommand
             PeftAdapter.Save(loaded, outPath, Path.GetFullPath(modelPath));
             var report = new JsonObject
             {
-                ["defense"] = result.Defense,
+                ["defense"] = name,
                 ["model"] = Path.GetFullPath(modelPath),
                 ["merged_adapters"] = JsonFiles.Strings(merged.Select(Path.GetFullPath)),
                 ["data"] = Path.GetFullPath(dataPath),
