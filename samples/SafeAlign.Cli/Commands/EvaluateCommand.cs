@@ -72,6 +72,7 @@ public static class EvaluateCommand
                 ["adapters"] = JsonFiles.Strings(merged.Select(Path.GetFullPath)),
                 ["judge"] = context.Services.GetRequiredService<IHarmfulnessJudge>().Name,
                 ["max_new_tokens"] = settings.MaxNewTokens,
+                ["harmful_score"] = null,
                 ["over_refusal"] = null,
                 ["accuracy"] = null,
             };

@@ -106,7 +106,7 @@ public sealed class CommandContext : IDisposable
     public CausalLM LoadModel(string folder, IReadOnlyList<string>? adapters = null, bool keepLastAdapter = false)
     {
         RequireFolder("--model", folder);
-        CausalLM model = Named(folder, () => CausalLM.FromPretrained(folder, new ModelOptions { Device = Settings.SafeAlign.Device }, Logger));
+        CausalLM model = Named(folder, () => CausalLM.FromPretrained(folder, new ModelOptions { Device = Settings.SafeAlign.Device }, LoggerFactory.CreateLogger<CausalLM>()));
         try
         {
             adapters ??= [];
@@ -134,7 +134,7 @@ public sealed class CommandContext : IDisposable
     public HfTokenizer LoadTokenizer(string folder)
     {
         RequireFolder("--model", folder);
-        return Named(folder, () => HfTokenizer.FromFolder(folder, Logger));
+        return Named(folder, () => HfTokenizer.FromFolder(folder, LoggerFactory.CreateLogger<HfTokenizer>()));
     }
 
     /// <summary>Runs synchronous tensor work on a dedicated thread (dispose scopes are per thread), honouring cancellation.</summary>

@@ -20,7 +20,7 @@ internal static partial class Log
     [LoggerMessage(9004, LogLevel.Information, "Loaded adapter {Folder} (r {Rank}, alpha {Alpha}){Merged}")]
     public static partial void AdapterLoaded(ILogger logger, string folder, int rank, double alpha, string merged);
 
-    [LoggerMessage(9005, LogLevel.Information, "{Stage} {Name}: {Message}")]
+    [LoggerMessage(9005, LogLevel.Debug, "{Stage} {Name}: {Message}")]
     public static partial void StageProgress(ILogger logger, string stage, string name, string message);
 
     [LoggerMessage(9006, LogLevel.Information, "Read {Count} rows from {File}")]

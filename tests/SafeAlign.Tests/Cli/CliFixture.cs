@@ -41,7 +41,7 @@ public sealed class CliFixture : IDisposable
             "Device": { "Device": "cpu" },
             "Sft": { "Epochs": 1, "BatchSize": 16, "LoraRank": 4, "LoraAlpha": 8 },
             "RepNoise": { "Epochs": 1, "BatchSize": 16, "LoraRank": 4, "LoraAlpha": 8 },
-            "Pharmacist": { "Epochs": 1, "BatchSize": 16, "HarmfulBatchSize": 8, "ValidationBatchSize": 8, "ValidationSize": 16,
+            "Pharmacist": { "Epochs": 1, "BatchSize": 8, "HarmfulBatchSize": 4, "ValidationBatchSize": 4, "ValidationSize": 8,
                             "LoraRank": 4, "LoraAlpha": 8 },
             "Toss": { "HarmfulReferenceSamples": 16, "UtilityReferenceSamples": 8, "LoraRank": 4, "LoraAlpha": 8, "BatchSize": 8,
                       "Epochs": 1, "LearningRate": 0.01, "ScoringBatchSize": 8 },

@@ -11,6 +11,7 @@ namespace SafeAlign.Tests.Cli;
 public sealed class ScoreTokensCommandTests(CliFixture fixture)
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public void ScoreTokens_Toss_WritesAMaskForTheDataAndARiskReport()
     {
         string mask = fixture.NewPath("mask") + ".jsonl";

@@ -9,11 +9,16 @@ namespace SafeAlign.Tests.Cli;
 public sealed class SelectCommandTests(CliFixture fixture)
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public void Select_Pharmacist_WritesKeptIndicesScoresAndRows()
     {
-        string output = fixture.NewPath("select") + ".json";
+        // 16 rows, a few of them defective, keep Pharmacist's bilevel loop to two steps.
+        string output = fixture.NewPath("select") + ".json", data = fixture.NewPath("alignment") + ".jsonl";
+        var lines = File.ReadLines(fixture.World("alignment.jsonl")).ToList();
+        File.WriteAllLines(data, lines.Where(l => l.Contains("\"clean\"", StringComparison.Ordinal)).Take(12)
+            .Concat(lines.Where(l => !l.Contains("\"clean\"", StringComparison.Ordinal)).Take(4)));
 
-        var run = fixture.Run("select", "--model", fixture.ModelFolder, "--data", fixture.World("alignment.jsonl"),
+        var run = fixture.Run("select", "--model", fixture.ModelFolder, "--data", data,
             "--harmful", fixture.World("alignment-harmful.jsonl"), "--validation", fixture.World("alignment-validation.jsonl"),
             "--selector", "pharmacist", "--ratio", "0.25", "--out", output);
 
@@ -22,8 +27,8 @@ public sealed class SelectCommandTests(CliFixture fixture)
         int[] indices = [.. result["indices"]!.AsArray().Select(n => (int)n!)];
         double[] scores = [.. result["scores"]!.AsArray().Select(n => (double)n!)];
         Assert.Equal("pharmacist", (string?)result["selector"]);
-        Assert.Equal(64, scores.Length);
-        Assert.Equal(16, indices.Length); // round(0.25 · 64)
+        Assert.Equal(16, scores.Length);
+        Assert.Equal(4, indices.Length); // round(0.25 · 16)
         Assert.Equal(indices.Order(), indices);
         Assert.Equal(indices.Length, indices.Distinct().Count());
         Assert.All(scores, s => Assert.True(double.IsFinite(s)));
@@ -32,10 +37,10 @@ public sealed class SelectCommandTests(CliFixture fixture)
         Assert.InRange(auc, 0, 1);
 
         // The rows file holds exactly the kept rows, in the input's format, labels included.
-        var input = new DataLoader().Load(fixture.World("alignment.jsonl"), new AlignmentRowFormat()).Examples;
+        var input = new DataLoader().Load(data, new AlignmentRowFormat()).Examples;
         var kept = new DataLoader().Load(Path.ChangeExtension(output, ".rows.jsonl"), new AlignmentRowFormat()).Examples;
         Assert.Equal(indices.Select(i => input[i]), kept, (a, b) => a.Example.Prompt == b.Example.Prompt && a.Example.Response == b.Example.Response && a.Quality == b.Quality);
-        Assert.Equal(16, (int)run.Json["kept"]!);
+        Assert.Equal(4, (int)run.Json["kept"]!);
     }
 
     [Fact]

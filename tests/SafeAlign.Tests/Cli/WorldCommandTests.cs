@@ -85,6 +85,7 @@ public sealed class WorldCommandTests(CliFixture fixture)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void World_BaseModel_TrainsIntoTheConfiguredCacheAndCopiesALoadableFolder()
     {
         string cache = fixture.NewPath("cache"), output = fixture.NewPath("world"), settings = fixture.NewPath("settings") + ".json";
