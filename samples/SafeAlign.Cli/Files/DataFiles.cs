@@ -50,6 +50,7 @@ public sealed class DataFiles(DataLoader loader, ILogger logger, CancellationTok
 
     private IReadOnlyList<T> Load<T>(string option, string path, IDataFormat<T> format)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new InputFileException(path, Directory.Exists(path) ? $"{option} expects a data file; this is a folder" : $"{option}: file not found");
         var rows = loader.Load(path, format, cancellationToken).Examples;

@@ -61,6 +61,8 @@ public static class SettingsFile
             }
             if (!property.CanWrite)
                 throw new InputFileException(file, $"'{path}' cannot be set");
+            if (value is null && property.PropertyType.IsValueType && Nullable.GetUnderlyingType(property.PropertyType) is null)
+                throw new InputFileException(file, $"'{path}' is null; expected a {Describe(property.PropertyType)}");
             try
             {
                 property.SetValue(target, value?.Deserialize(property.PropertyType, ValueOptions));

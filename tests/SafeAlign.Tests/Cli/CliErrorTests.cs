@@ -80,18 +80,22 @@ public sealed class CliErrorTests(CliFixture fixture)
     [Fact]
     public void SettingsFile_UnknownKeyOrWrongType_IsABadInputNamingTheKey()
     {
-        string typo = fixture.NewPath("settings") + ".json", type = fixture.NewPath("settings") + ".json";
+        string typo = fixture.NewPath("settings") + ".json", type = fixture.NewPath("settings") + ".json", nulled = fixture.NewPath("settings") + ".json";
         File.WriteAllText(typo, """{"SafeAlign": {"Sft": {"Epoch": 1}}}""");
         File.WriteAllText(type, """{"Finetune": {"LearningRate": "fast"}}""");
+        File.WriteAllText(nulled, """{"Finetune": {"Epochs": null}}""");
 
         var unknown = CliFixture.Invoke(["world", "--out", fixture.NewPath("world"), "--settings", typo]);
         var wrong = CliFixture.Invoke(["world", "--out", fixture.NewPath("world"), "--settings", type]);
+        var missing = CliFixture.Invoke(["world", "--out", fixture.NewPath("world"), "--settings", nulled]);
 
         Assert.Equal(ExitCodes.BadInput, unknown.Code);
         Assert.Contains("'SafeAlign.Sft.Epoch' is not a setting", unknown.Error, StringComparison.Ordinal);
         Assert.Contains("Epochs", unknown.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.BadInput, wrong.Code);
         Assert.Contains("'Finetune.LearningRate'", wrong.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadInput, missing.Code);
+        Assert.Contains("'Finetune.Epochs' is null", missing.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -41,16 +41,23 @@ public sealed class EvaluateCommandTests(CliFixture fixture)
     }
 
     [Fact]
-    public void Evaluate_Limit_TakesTheFirstRowsAndLeavesUnmeasuredRatesNull()
+    public void Evaluate_CsvPromptsWithLimit_MeasureTheFirstRowsLikeTheJsonlFile_AndLeaveUnmeasuredRatesNull()
     {
-        string output = fixture.NewPath("eval") + ".json";
+        string csv = fixture.NewPath("prompts") + ".csv";
+        var prompts = DefenseFixture.World().HarmfulTest.Select(h => h.Prompt).ToList();
+        File.WriteAllLines(csv, ["id,prompt", .. prompts.Select((p, i) => $"{i},\"{p.Replace("\"", "\"\"", StringComparison.Ordinal)}\"")]);
 
-        var run = fixture.Run("evaluate", "--model", fixture.ModelFolder, "--harmful", fixture.World("harmful-test.jsonl"), "--limit", "3", "--out", output);
+        var fromJsonl = fixture.Run("evaluate", "--model", fixture.ModelFolder, "--harmful", fixture.World("harmful-test.jsonl"), "--limit", "3",
+            "--out", fixture.NewPath("eval") + ".json", "--dump", fixture.NewPath("dump") + ".jsonl");
+        string dump = fixture.NewPath("dump") + ".jsonl";
+        var fromCsv = fixture.Run("evaluate", "--model", fixture.ModelFolder, "--harmful", csv, "--limit", "3", "--out", fixture.NewPath("eval") + ".json", "--dump", dump);
 
-        Assert.True(run.Code == ExitCodes.Ok, run.ToString());
-        Assert.Equal(3, (int)run.Json["harmful_score"]!["total"]!);
-        Assert.Null(run.Json["over_refusal"]);
-        Assert.Null(run.Json["accuracy"]);
+        Assert.True(fromCsv.Code == ExitCodes.Ok, fromCsv.ToString());
+        Assert.Equal(3, (int)fromCsv.Json["harmful_score"]!["total"]!);
+        Assert.Equal(fromJsonl.Json["harmful_score"]!.ToJsonString(), fromCsv.Json["harmful_score"]!.ToJsonString());
+        Assert.Equal(prompts.Take(3), File.ReadLines(dump).Select(l => (string?)JsonNode.Parse(l)!["prompt"]));
+        Assert.Null(fromCsv.Json["over_refusal"]);
+        Assert.Null(fromCsv.Json["accuracy"]);
     }
 
     private static void AssertRate(RateEstimate expected, JsonNode actual)
