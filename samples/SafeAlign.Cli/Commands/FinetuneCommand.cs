@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 using SafeAlign.Cli.Files;
 using SafeAlign.Cli.Hosting;
 using SafeAlign.Defenses.Lisa;
-using SafeAlign.Evaluation;
 using SafeAlign.Models.Lora;
+using SafeAlign.Pipeline;
 using SafeAlign.Scoring;
 using SafeAlign.Training;
 
@@ -13,8 +13,9 @@ namespace SafeAlign.Cli.Commands;
 
 /// <summary>
 /// <c>finetune --model DIR [--adapter DIR] --data FILE [--mask FILE] [--lisa FILE] --out DIR</c>: the user's fine-tuning job
-/// (the library's <see cref="HarmfulFinetuneAttack"/> job: adapters merged, a fresh LoRA trained on the rows), optionally
-/// with a token mask applied and Lisa guarding the job; saves the user's adapter in PEFT format with <c>finetune-report.json</c>.
+/// (the library's <see cref="Finetuner"/>, the job the attack and the pipeline run: adapters merged, a fresh LoRA trained on
+/// the rows with the <c>SafeAlign.Pipeline.Finetuning</c> recipe), optionally with a token mask applied and Lisa (the
+/// registered fine-tuning defense) guarding the job; saves the user's adapter in PEFT format with <c>finetune-report.json</c>.
 /// </summary>
 public static class FinetuneCommand
 {
@@ -33,7 +34,7 @@ public static class FinetuneCommand
         var lisaBenign = CommonOptions.OptionalPath("--lisa-benign", "Benign rows added to Lisa's alignment batches.");
         var lisaUtility = CommonOptions.OptionalPath("--lisa-utility", "Task rows added to Lisa's alignment batches.");
         var output = CommonOptions.Path("--out", "Folder for the user's adapter and the report.", helpName: "DIR");
-        var command = new Command("finetune", "Fine-tune a model on user data with a fresh LoRA (the harmful fine-tuning job), optionally masked or guarded by Lisa.")
+        var command = new Command("finetune", "Fine-tune a model on user data with a fresh LoRA (the user's job), optionally masked or guarded by Lisa.")
         {
             model, adapters, data, mask, lisa, lisaBenign, lisaUtility, output,
         };
@@ -41,19 +42,19 @@ public static class FinetuneCommand
         {
             string dataPath = context.GetValue(data), modelPath = context.GetValue(model), outPath = context.GetValue(output);
             var rows = context.Data.Instructions("--data", dataPath);
-            var lisaDefense = context.GetValue(lisa) is { } lisaPath
-                ? new LisaDefense(context.Data.AlignmentData(context.Data.Safety("--lisa", lisaPath, safeWhenUnlabelled: true),
-                    benign: context.GetValue(lisaBenign), utility: context.GetValue(lisaUtility)), context.Settings.SafeAlign.Lisa)
-                : null;
-            if (lisaDefense is null && (context.GetValue(lisaBenign) is not null || context.GetValue(lisaUtility) is not null))
+            string? lisaPath = context.GetValue(lisa);
+            if (lisaPath is null && (context.GetValue(lisaBenign) is not null || context.GetValue(lisaUtility) is not null))
                 throw new CliUsageException("--lisa-benign and --lisa-utility add to Lisa's alignment rows; pass --lisa FILE too.");
-            var maskPath = context.GetValue(mask);
+            var guard = lisaPath is null ? null : context.Stage<FinetuningDefenseStage>(LisaDefense.DefenseName).Create(
+                context.Data.AlignmentData(context.Data.Safety("--lisa", lisaPath, safeWhenUnlabelled: true),
+                    benign: context.GetValue(lisaBenign), utility: context.GetValue(lisaUtility)));
+            string? maskPath = context.GetValue(mask);
             var tokenMask = maskPath is null ? null : LoadMask(maskPath);
             string[] merged = context.GetValue(adapters);
             using var loaded = context.LoadModel(modelPath, merged);
             var tokenizer = context.LoadTokenizer(modelPath);
-            var options = context.Settings.Finetune;
-            var examples = ScoreTokensCommand.Tokenize(tokenizer, options.MaxLength, rows);
+            var recipe = context.Settings.SafeAlign.Pipeline.Finetuning;
+            var examples = ScoreTokensCommand.Tokenize(tokenizer, recipe.MaxLength, rows);
             if (tokenMask is not null)
             {
                 try
@@ -62,12 +63,12 @@ public static class FinetuneCommand
                 }
                 catch (TokenMaskMismatchException e)
                 {
-                    throw new InputFileException(maskPath!, $"--mask does not fit {dataPath} as this model's tokenizer encodes it (max length {options.MaxLength}): {e.Message}", e);
+                    throw new InputFileException(maskPath!, $"--mask does not fit {dataPath} as this model's tokenizer encodes it (max length {recipe.MaxLength}): {e.Message}", e);
                 }
             }
 
-            var job = new HarmfulFinetuneAttack(options, context.LoggerFactory.CreateLogger<Trainer>());
-            var training = await context.RunAsync(() => job.Train(loaded, tokenizer, examples, lisaDefense, progress: null, context.CancellationToken)).ConfigureAwait(false);
+            var job = new Finetuner(recipe, context.LoggerFactory.CreateLogger<Trainer>());
+            var training = await context.RunAsync(() => job.Train(loaded, tokenizer, examples, guard, progress: null, context.CancellationToken)).ConfigureAwait(false);
 
             PeftAdapter.Save(loaded, outPath, Path.GetFullPath(modelPath));
             var report = new JsonObject
@@ -77,15 +78,15 @@ public static class FinetuneCommand
                 ["data"] = Path.GetFullPath(dataPath),
                 ["samples"] = examples.Count,
                 ["harmful_samples"] = rows.All(r => r.Harmful is not null) ? rows.Count(r => r.Harmful == true) : null,
-                ["mask"] = maskPath is null ? null : new JsonObject
+                ["mask"] = tokenMask is null ? null : new JsonObject
                 {
-                    ["file"] = Path.GetFullPath(maskPath), ["scorer"] = tokenMask!.Scorer, ["discarded_tokens"] = tokenMask.DiscardedTokens, ["response_tokens"] = tokenMask.ResponseTokens,
+                    ["file"] = Path.GetFullPath(maskPath!), ["scorer"] = tokenMask.Scorer, ["discarded_tokens"] = tokenMask.DiscardedTokens, ["response_tokens"] = tokenMask.ResponseTokens,
                 },
-                ["lisa"] = lisaDefense is not null,
+                ["finetuning_defense"] = guard?.Name,
                 ["adapter"] = Reports.Adapter(loaded.Lora!),
-                ["learning_rate"] = options.LearningRate,
-                ["epochs"] = options.Epochs,
-                ["batch_size"] = options.BatchSize,
+                ["learning_rate"] = recipe.LearningRate,
+                ["epochs"] = recipe.Epochs,
+                ["batch_size"] = recipe.BatchSize,
                 ["training"] = Reports.Training(training),
             };
             JsonFiles.Write(Path.Combine(outPath, ReportFile), report);

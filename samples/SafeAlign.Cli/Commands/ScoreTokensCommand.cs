@@ -49,7 +49,7 @@ public static class ScoreTokensCommand
             var stage = context.Stage<ITokenRiskScorer>(name);
             using var loaded = context.LoadModel(modelPath, context.GetValue(adapters));
             var tokenizer = context.LoadTokenizer(modelPath);
-            var examples = Tokenize(tokenizer, context.Settings.Finetune.MaxLength, rows);
+            var examples = Tokenize(tokenizer, context.Settings.SafeAlign.Pipeline.Finetuning.MaxLength, rows);
 
             var scores = await stage.ScoreAsync(new TokenRiskRequest(loaded, tokenizer, examples, referenceData), context.Progress("score-tokens", name), context.CancellationToken).ConfigureAwait(false);
             var mask = scores.Mask ?? throw new InvalidOperationException($"The '{scores.Scorer}' scorer returned no token mask.");
@@ -68,7 +68,7 @@ public static class ScoreTokensCommand
                 ["masked_tokens"] = scores.MaskedTokens,
                 ["masked_share"] = scores.ResponseTokens == 0 ? 0 : (double)scores.MaskedTokens / scores.ResponseTokens,
                 ["elapsed_seconds"] = scores.Elapsed.TotalSeconds,
-                ["max_length"] = context.Settings.Finetune.MaxLength,
+                ["max_length"] = context.Settings.SafeAlign.Pipeline.Finetuning.MaxLength,
                 ["mask_quality"] = quality is null ? null : new JsonObject
                 {
                     ["precision"] = JsonFiles.Number(quality.Precision),

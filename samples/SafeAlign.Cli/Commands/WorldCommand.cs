@@ -16,9 +16,6 @@ namespace SafeAlign.Cli.Commands;
 /// </summary>
 public static class WorldCommand
 {
-    /// <summary>The task whose training rows make the exported user fine-tuning set.</summary>
-    public const string UserTask = "sst2";
-
     /// <summary>Creates the command.</summary>
     public static Command Create(CommandHost host)
     {
@@ -56,10 +53,13 @@ public static class WorldCommand
             Write($"tasks/{task}-test.jsonl", world.TaskTest[task].Select(Rows.Task));
         }
 
-        // The user data set of the harmful fine-tuning attack: ⌈p·n⌉ harmful pairs first, then SST-2 rows, each flagged.
-        var attack = new HarmfulFinetuneAttack(settings.Finetune);
-        var (items, harmful) = attack.BuildUserData(world.AttackPool, world.TaskTrain[UserTask]);
-        string userFile = $"user-{UserTask}.jsonl";
+        // The user data set of the harmful fine-tuning attack: ⌈p·n⌉ harmful pairs first, then task rows, each flagged.
+        var user = settings.UserData;
+        if (!world.TaskTrain.TryGetValue(user.Task, out var taskPool))
+            throw new ArgumentException($"UserData.Task is '{user.Task}'; expected one of the world's tasks: {string.Join(", ", SafetyWorld.Tasks)}.");
+        var attack = new HarmfulFinetuneAttack(user.Attack(world.Options.Seed));
+        var (items, harmful) = attack.BuildUserData(world.AttackPool, taskPool);
+        string userFile = $"user-{user.Task}.jsonl";
         Write(userFile, items.Select((item, i) => Rows.Instruction(item.Instruction, item.Input, item.Response, i < harmful)));
 
         string? basePath = null;
@@ -80,8 +80,8 @@ public static class WorldCommand
             ["files"] = files,
             ["user_data"] = new JsonObject
             {
-                ["file"] = userFile, ["task"] = UserTask, ["samples"] = items.Count, ["harmful"] = harmful,
-                ["harmful_ratio"] = settings.Finetune.HarmfulRatio, ["seed"] = settings.Finetune.Seed,
+                ["file"] = userFile, ["task"] = user.Task, ["samples"] = items.Count, ["harmful"] = harmful,
+                ["harmful_ratio"] = user.HarmfulRatio, ["seed"] = world.Options.Seed,
             },
             ["base_model"] = basePath,
         };

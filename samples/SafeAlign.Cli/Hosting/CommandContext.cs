@@ -180,7 +180,7 @@ public sealed class CommandContext : IDisposable
         o.TossPro.Seed = seed;
         o.RandomTokens.Seed = seed;
         o.Antidote.Seed = seed;
-        settings.Finetune.Seed = seed;
+        o.Pipeline.Finetuning.Seed = seed;
         settings.World.Seed = seed;
     }
 

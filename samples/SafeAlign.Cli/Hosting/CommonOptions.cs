@@ -47,7 +47,7 @@ public sealed partial class CommonOptions
     /// <summary><c>--settings FILE</c>: JSON overriding any stage setting (see README).</summary>
     public Option<string?> Settings { get; } = new("--settings")
     {
-        Description = "JSON file of settings, e.g. {\"SafeAlign\": {\"Sft\": {\"Epochs\": 1}}, \"Finetune\": {\"LearningRate\": 1e-4}}.",
+        Description = "JSON file of settings, e.g. {\"SafeAlign\": {\"Sft\": {\"Epochs\": 1}, \"Pipeline\": {\"Finetuning\": {\"LearningRate\": 1e-4}}}}.",
         HelpName = "FILE",
         Recursive = true,
     };

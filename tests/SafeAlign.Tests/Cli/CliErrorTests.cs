@@ -82,8 +82,8 @@ public sealed class CliErrorTests(CliFixture fixture)
     {
         string typo = fixture.NewPath("settings") + ".json", type = fixture.NewPath("settings") + ".json", nulled = fixture.NewPath("settings") + ".json";
         File.WriteAllText(typo, """{"SafeAlign": {"Sft": {"Epoch": 1}}}""");
-        File.WriteAllText(type, """{"Finetune": {"LearningRate": "fast"}}""");
-        File.WriteAllText(nulled, """{"Finetune": {"Epochs": null}}""");
+        File.WriteAllText(type, """{"SafeAlign": {"Pipeline": {"Finetuning": {"LearningRate": "fast"}}}}""");
+        File.WriteAllText(nulled, """{"UserData": {"Samples": null}}""");
 
         var unknown = CliFixture.Invoke(["world", "--out", fixture.NewPath("world"), "--settings", typo]);
         var wrong = CliFixture.Invoke(["world", "--out", fixture.NewPath("world"), "--settings", type]);
@@ -93,9 +93,9 @@ public sealed class CliErrorTests(CliFixture fixture)
         Assert.Contains("'SafeAlign.Sft.Epoch' is not a setting", unknown.Error, StringComparison.Ordinal);
         Assert.Contains("Epochs", unknown.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.BadInput, wrong.Code);
-        Assert.Contains("'Finetune.LearningRate'", wrong.Error, StringComparison.Ordinal);
+        Assert.Contains("'SafeAlign.Pipeline.Finetuning.LearningRate'", wrong.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.BadInput, missing.Code);
-        Assert.Contains("'Finetune.Epochs' is null", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("'UserData.Samples' is null", missing.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class CliErrorTests(CliFixture fixture)
             .ToList();
         Assert.True(seeded.Count >= 13);
         Assert.All(seeded, o => Assert.Equal(1234L, o!.GetType().GetProperty("Seed")!.GetValue(o)));
-        Assert.Equal(1234L, settings.Finetune.Seed);
+        Assert.Equal(1234L, settings.SafeAlign.Pipeline.Finetuning.Seed);
         Assert.Equal(1234L, settings.World.Seed);
     }
 }

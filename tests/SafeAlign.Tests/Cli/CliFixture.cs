@@ -47,8 +47,9 @@ public sealed class CliFixture : IDisposable
                       "Epochs": 1, "LearningRate": 0.01, "ScoringBatchSize": 8 },
             "Antidote": { "MaxCalibrationSamples": 16, "BatchSize": 8 },
             "Lisa": { "AlignmentSteps": 1, "FinetuneSteps": 1 },
+            "Pipeline": { "Finetuning": { "BatchSize": 4, "LearningRate": 0.005, "LoraRank": 4, "LoraAlpha": 8 } },
           },
-          "Finetune": { "Samples": 8, "HarmfulRatio": 0.25, "BatchSize": 4, "LearningRate": 0.005, "LoraRank": 4, "LoraAlpha": 8 },
+          "UserData": { "Samples": 8, "HarmfulRatio": 0.25 },
           "Evaluation": { "MaxNewTokens": 8, "BatchSize": 8 },
         }
         """;

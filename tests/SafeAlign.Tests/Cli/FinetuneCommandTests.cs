@@ -20,12 +20,12 @@ public sealed class FinetuneCommandTests(CliFixture fixture)
 
         Assert.True(run.Code == ExitCodes.Ok, run.ToString());
         var config = PeftAdapter.ReadConfig(output);
-        Assert.Equal(4, config.Rank); // the settings file's Finetune.LoraRank
+        Assert.Equal(4, config.Rank); // the settings file's SafeAlign.Pipeline.Finetuning.LoraRank
         Assert.Equal(LoraConfig.AllProjections.Order(), config.TargetModules.Order());
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "finetune-report.json")))!;
         Assert.Equal(8, (int)report["samples"]!);
         Assert.Equal(2, (int)report["harmful_samples"]!);
-        Assert.True((bool)report["lisa"]!);
+        Assert.Equal("lisa", (string?)report["finetuning_defense"]);
         Assert.Equal((long)scored.Json["masked_tokens"]!, (long)report["mask"]!["discarded_tokens"]!);
         Assert.Equal(2, (int)report["training"]!["steps"]!); // 8 samples, batch 4, one epoch
     }

@@ -23,7 +23,7 @@ public sealed class ScoreTokensCommandTests(CliFixture fixture)
         Assert.True(run.Code == ExitCodes.Ok, run.ToString());
         var loaded = TokenMask.Load(mask);
         var rows = new DataLoader().Load(fixture.World("user-sst2.jsonl"), new InstructionRowFormat()).Examples;
-        // The mask is tied to the data as the fine-tuning job tokenises it (Finetune.MaxLength, default 128).
+        // The mask is tied to the data as the fine-tuning job tokenises it (SafeAlign.Pipeline.Finetuning.MaxLength, default 128).
         loaded.Check(SafeAlign.Cli.Commands.ScoreTokensCommand.Tokenize(DefenseFixture.Tokenizer(), 128, rows));
         Assert.Equal("toss", loaded.Scorer);
         Assert.Equal(Math.Round(0.2 * loaded.ResponseTokens), loaded.DiscardedTokens, 1.0);
