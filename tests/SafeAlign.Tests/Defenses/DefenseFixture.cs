@@ -28,6 +28,9 @@ internal static class DefenseFixture
     /// <summary>A byte-level BPE trained on the fixture world's text, so its prompts are a few dozen tokens long.</summary>
     public static HfTokenizer Tokenizer() => LazyTiny.Value.TokenizerFiles.Load();
 
+    /// <summary>The tokenizer's Hugging Face files (to write a model folder).</summary>
+    public static TrainedTokenizerFiles TokenizerFiles() => LazyTiny.Value.TokenizerFiles;
+
     /// <summary>A seeded 32-wide Llama-architecture model over the fixture tokenizer, in eval mode; the caller disposes it.</summary>
     public static CausalLM Model(long seed = 1, int layers = 2)
     {
