@@ -16,6 +16,10 @@
 //        selectors: pharmacist, seal (its validation-only ablation), full, random, loss, loss-high, gradnorm (all keep 0.4);
 //        [--near-duplicates 0.1] adds near-duplicate alignment rows (share of the set); --skew applies to the grid too;
 //        [--selector-ratios 0.2,0.6,0.8] registers "pharmacist-r0.2", "random-r0.2", ... (those keep ratios) for --selectors
+//        The grid also writes charts next to grid.csv (hs-vs-p, hs-vs-fa, alignment-time; .svg and .png), and --mask-check with
+//        --out writes a token risk histogram per seed × p × scorer × reference lr there.
+//        [--charts-from a/grid.csv,b/grid.csv [--out folder]]: only re-render the charts from existing grid CSVs (rows of all
+//        files together; --out defaults to the first file's folder), without running anything
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -32,6 +36,7 @@ using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
 using SafeAlign.Selection.Pharmacist;
 using SafeAlign.Pruning.Antidote;
+using SafeAlign.Reporting;
 using SafeAlign.Tokenization;
 using TorchSharp;
 
@@ -40,6 +45,8 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     options[args[i]] = args[i + 1];
 double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
+if (options.TryGetValue("--charts-from", out string? chartSources))
+    return ChartsFrom(chartSources);
 SafeAlignDevice.Resolve("cpu");
 var total = Stopwatch.StartNew();
 if (options.ContainsKey("--mask-check"))
@@ -183,6 +190,8 @@ async Task<int> RunGrid()
     var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
     ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
+    foreach (var chart in new ExperimentCharts().WriteAll(rows, output))
+        Console.Error.WriteLine($"chart: {string.Join(", ", chart.Paths)}");
     Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
     Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s; rows in {Path.GetFullPath(output)}");
     return 0;
@@ -218,6 +227,11 @@ async Task<int> MaskCheck()
                 var clock = Stopwatch.StartNew();
                 var scores = await scorer.ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, data));
                 var quality = TokenMaskQuality.Measure(scores.Mask!, harmful);
+                if (options.TryGetValue("--out", out string? histograms))
+                {
+                    string file = string.Create(CultureInfo.InvariantCulture, $"risk-histogram-s{seed}-p{p}-{name}{(double.IsNaN(lr) ? "" : $"-lr{lr:G3}")}");
+                    Console.Error.WriteLine($"chart: {string.Join(", ", new ExperimentCharts().WriteTokenRiskHistogram(scores, harmful, Path.Combine(histograms, file)).Paths)}");
+                }
                 double MeanS(bool h) => Enumerable.Range(0, examples.Count).Where(i => harmful[i] == h).SelectMany(i => scores.Risk[i]).Where(r => !float.IsNaN(r)).DefaultIfEmpty(float.NaN).Average(r => (double)r);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {seed} | {p} | {name} | {(double.IsNaN(lr) ? "" : lr.ToString("G3", CultureInfo.InvariantCulture))} | {MeanS(true):F3} / {MeanS(false):F3} | {100.0 * quality.HarmfulResponseTokens / scores.ResponseTokens:F1} | {100 * quality.Precision:F1} | {100 * quality.Recall:F1} | {quality.HarmfulSamplesTouched}/{quality.HarmfulSamples} | {quality.BenignSamplesTouched} | {clock.Elapsed.TotalSeconds:F0} |"));
@@ -225,6 +239,17 @@ async Task<int> MaskCheck()
         }
     }
     Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s");
+    return 0;
+}
+
+// Charts only: read grid CSVs written earlier and render their charts again (no model, no libtorch).
+int ChartsFrom(string sources)
+{
+    string[] files = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    var rows = files.SelectMany(ExperimentReport.ReadCsv).ToList();
+    string folder = options.TryGetValue("--out", out string? o) ? o : Path.GetDirectoryName(Path.GetFullPath(files[0]))!;
+    foreach (var chart in new ExperimentCharts().WriteAll(rows, folder))
+        Console.WriteLine($"{chart.Title}: {string.Join(", ", chart.Paths)}");
     return 0;
 }
 
