@@ -248,9 +248,11 @@ public sealed class ExperimentCharts
         var histogram = RiskHistogram.Create(scores, harmful, _options.HistogramBins);
         string title = $"Token risk scores ({scores.Scorer})";
         long scored = histogram.Groups.Sum(g => g.Counts.Sum());
-        using var plot = NewPlot(title, $"{scored.ToString("N0", Invariant)} scored response tokens in {scores.Risk.Count.ToString("N0", Invariant)} samples; " +
-            "bars: share of each group's tokens per bin",
-            "risk score (TOSS: S = loss under utility ref. − loss under harmful ref., nats)", "share of the group's tokens (%)");
+        string axis = scores.Scorer.StartsWith("toss", StringComparison.OrdinalIgnoreCase)
+            ? "token risk score S = loss_utility − loss_harmful (nats)"
+            : $"token risk score ({scores.Scorer})";
+        using var plot = NewPlot(title, $"{scored.ToString("N0", Invariant)} scored response tokens in {scores.Risk.Count.ToString("N0", Invariant)} samples",
+            axis, "share of the group's tokens (%)");
         double max = 0;
         for (int g = 0; g < histogram.Groups.Count; g++)
         {
@@ -271,7 +273,7 @@ public sealed class ExperimentCharts
             var line = plot.Add.VerticalLine(cut, 2, Colors.Black, LinePattern.Solid);
             line.LegendText = $"mask cut: {histogram.Discarded.ToString("N0", Invariant)} tokens above discarded";
         }
-        plot.Axes.SetLimitsY(0, max * 1.3);
+        plot.Axes.SetLimitsY(0, max * 1.5);   // headroom for the legend
         plot.ShowLegend(Alignment.UpperRight);
         return _writer.Write(plot, title, basePath);
     }
