@@ -19,7 +19,8 @@
 //        The grid also writes charts next to grid.csv (hs-vs-p, hs-vs-fa, alignment-time; .svg and .png), and --mask-check with
 //        --out writes a token risk histogram per seed × p × scorer × reference lr there.
 //        [--charts-from a/grid.csv,b/grid.csv [--out folder]]: only re-render the charts from existing grid CSVs (rows of all
-//        files together; --out defaults to the first file's folder), without running anything
+//        files together; --out defaults to the first file's folder), without running anything; [--chart-note "attack lr 1e-4 × 4 epochs"]
+//        adds a note to every chart's subtitle (a grid run notes its attack by itself)
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -190,7 +191,10 @@ async Task<int> RunGrid()
     var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
     ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
-    foreach (var chart in new ExperimentCharts().WriteAll(rows, output))
+    var attackNote = grid.Attack;
+    string note = string.Create(CultureInfo.InvariantCulture,
+        $"attack lr {attackNote.LearningRate:G3} × {attackNote.Epochs} epochs{(attackNote.Schedule == SafeAlign.Training.LrSchedule.Cosine ? ", cosine" : "")}");
+    foreach (var chart in new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? n) ? n : note }).WriteAll(rows, output))
         Console.Error.WriteLine($"chart: {string.Join(", ", chart.Paths)}");
     Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
     Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s; rows in {Path.GetFullPath(output)}");
@@ -248,7 +252,8 @@ int ChartsFrom(string sources)
     string[] files = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     var rows = files.SelectMany(ExperimentReport.ReadCsv).ToList();
     string folder = options.TryGetValue("--out", out string? o) ? o : Path.GetDirectoryName(Path.GetFullPath(files[0]))!;
-    foreach (var chart in new ExperimentCharts().WriteAll(rows, folder))
+    var charts = new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? note) ? note : null });
+    foreach (var chart in charts.WriteAll(rows, folder))
         Console.WriteLine($"{chart.Title}: {string.Join(", ", chart.Paths)}");
     return 0;
 }

@@ -24,6 +24,12 @@ public sealed class ChartOptions
     /// </summary>
     public string? FontFile { get; set; }
 
+    /// <summary>
+    /// A note appended to every chart's subtitle, for what the rows do not record (e.g. "attack lr 1e-4 × 4 epochs,
+    /// cosine"); null for none.
+    /// </summary>
+    public string? Note { get; set; }
+
     /// <summary>Bins of the token risk histogram (default 40).</summary>
     public int HistogramBins { get; set; } = 40;
 

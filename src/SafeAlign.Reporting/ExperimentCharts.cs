@@ -183,7 +183,13 @@ public sealed class ExperimentCharts
             "alignment defense", "wall time (s)");
         var defenses = bars.Select(b => b.Defense).Distinct().ToList();
         var selectors = bars.Select(b => b.Selector).Distinct().ToList();
-        double group = 1.0, width = 0.8 / selectors.Count;
+        // Each defense's bars side by side around its tick, as many as it has selectors.
+        double width = 0.8 / bars.GroupBy(b => b.Defense).Max(g => g.Count());
+        double Position(AlignmentBar bar)
+        {
+            var present = bars.Where(b => b.Defense == bar.Defense).Select(b => b.Selector).ToList();
+            return defenses.IndexOf(bar.Defense) + width * (present.IndexOf(bar.Selector) - (present.Count - 1) / 2.0);
+        }
         var legend = new List<LegendItem>();
         for (int s = 0; s < selectors.Count; s++)
         {
@@ -192,7 +198,7 @@ public sealed class ExperimentCharts
             var plotted = new List<Bar>();
             foreach (var bar in mine)
             {
-                double x = defenses.IndexOf(bar.Defense) * group - 0.4 + width * (s + 0.5);
+                double x = Position(bar);
                 plotted.Add(new Bar
                 {
                     Position = x, Value = bar.AlignmentSeconds.Mean, Size = width * 0.9, FillColor = color, LineWidth = 0,
@@ -211,7 +217,7 @@ public sealed class ExperimentCharts
             var barPlot = plot.Add.Bars(plotted);
             barPlot.ValueLabelStyle.FontSize = 11;
             barPlot.ValueLabelStyle.FontName = _writer.Font;
-            AddErrorBars(plot, mine.Select(b => defenses.IndexOf(b.Defense) * group - 0.4 + width * (s + 0.5)).ToArray(),
+            AddErrorBars(plot, mine.Select(Position).ToArray(),
                 mine.Select(b => b.AlignmentSeconds).ToList(), null, Colors.Black);
             string name = string.Equals(selectors[s], ExperimentStages.None, StringComparison.OrdinalIgnoreCase)
                 ? $"full set ({mine[0].AlignmentRows.ToString("N0", Invariant)} rows)"
@@ -220,13 +226,16 @@ public sealed class ExperimentCharts
             if (mine.Any(b => b.SelectionSeconds.Mean > 0))
                 legend.Add(new LegendItem { LabelText = $"{selectors[s]} selection time", FillColor = color.WithAlpha(0.35) });
         }
-        plot.Axes.Bottom.SetTicks(defenses.Select((_, i) => i * group).ToArray(), defenses.ToArray());
+        plot.Axes.Bottom.SetTicks(defenses.Select((_, i) => (double)i).ToArray(), defenses.ToArray());
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         plot.Grid.XAxisStyle.MajorLineStyle.Width = 0;
         double top = bars.Max(b => Math.Max(b.AlignmentSeconds.Max, b.AlignmentSeconds.Mean + b.SelectionSeconds.Mean));
         plot.Axes.SetLimits(-0.6, defenses.Count - 0.4, 0, top * 1.25);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(NiceStep(top * 1.25 / 6));
-        plot.ShowLegend(legend, Alignment.UpperRight);
+        // Below the plot: over it, the legend would hide the tallest bars.
+        plot.Legend.ManualItems.AddRange(legend);
+        plot.Legend.Orientation = Orientation.Horizontal;
+        plot.ShowLegend(Edge.Bottom);
         return _writer.Write(plot, title, basePath);
     }
 
@@ -251,7 +260,8 @@ public sealed class ExperimentCharts
         string axis = scores.Scorer.StartsWith("toss", StringComparison.OrdinalIgnoreCase)
             ? "token risk score S = loss_utility − loss_harmful (nats)"
             : $"token risk score ({scores.Scorer})";
-        using var plot = NewPlot(title, $"{scored.ToString("N0", Invariant)} scored response tokens in {scores.Risk.Count.ToString("N0", Invariant)} samples",
+        string subtitle = $"{scored.ToString("N0", Invariant)} scored response tokens in {scores.Risk.Count.ToString("N0", Invariant)} samples";
+        using var plot = NewPlot(title, string.IsNullOrWhiteSpace(_options.Note) ? subtitle : $"{subtitle}; {_options.Note}",
             axis, "share of the group's tokens (%)");
         double max = 0;
         for (int g = 0; g < histogram.Groups.Count; g++)
@@ -328,8 +338,8 @@ public sealed class ExperimentCharts
     {
         double rank = count <= 1 ? 0 : (double)index / (count - 1);
         scatter.LegendText = label;
-        scatter.LineWidth = (float)(3.5 - 2 * rank);
-        scatter.MarkerSize = (float)(13 - 6 * rank);
+        scatter.LineWidth = (float)(4.5 - 3 * rank);
+        scatter.MarkerSize = (float)(14 - 7 * rank);
         scatter.MarkerShape = Markers[index % Markers.Length];
     }
 
@@ -351,14 +361,18 @@ public sealed class ExperimentCharts
         bars.CapSize = 6;
     }
 
-    // "mean over seeds 1, 2, p = 0.2, 200 held-out harmful prompts; <note>; bars: min–max over seeds" (p when the rows
+    // "mean over seeds 1, 2; p = 0.2; 200 held-out harmful prompts; <note>; bars: min–max over seeds" (p when the rows
     // share one, the bars only with several seeds).
-    private static string Subtitle(IReadOnlyList<ExperimentRow> rows, string? note, bool attack = true)
+    private string Subtitle(IReadOnlyList<ExperimentRow> rows, string? note, bool attack = true)
     {
-        string evaluation = attack ? ChartData.Prompts(rows) : "";
+        var parts = new List<string> { ChartData.Seeds(rows) };
+        if (attack && !string.IsNullOrWhiteSpace(_options.Note))
+            parts.Add(_options.Note);
         var ratios = rows.Select(r => r.HarmfulRatio).Distinct().ToList();
-        string ratio = attack && ratios.Count == 1 ? $", p = {ChartData.Ratio(ratios[0])}" : "";
-        var parts = new List<string> { ChartData.Seeds(rows) + ratio + (evaluation.Length > 0 ? $", {evaluation}" : "") };
+        if (attack && ratios.Count == 1)
+            parts.Add($"p = {ChartData.Ratio(ratios[0])}");
+        if (attack && ChartData.Prompts(rows) is { Length: > 0 } prompts)
+            parts.Add(prompts);
         if (note is not null)
             parts.Add(note);
         if (rows.Select(r => r.Seed).Distinct().Count() > 1)
