@@ -57,8 +57,12 @@ internal sealed class ChartWriter
                 Fonts.AddFontFile(name, _options.FontFile, bold: true, italic: false);
             }
             var typeface = Fonts.GetTypeface(name, bold: false, italic: false);
-            if (string.Equals(typeface.FamilyName, name, StringComparison.OrdinalIgnoreCase) && typeface.ContainsGlyph('A'))
+            // A registered file keeps its own family name inside, so only an installed family is checked by name.
+            bool found = _options.FontFile is not null || string.Equals(typeface.FamilyName, name, StringComparison.OrdinalIgnoreCase);
+            if (found && typeface.GlyphCount > 0 && typeface.ContainsGlyph('A'))
                 return name;
+            if (_options.FontFile is not null)
+                throw new ChartFontException(name, $"the file '{_options.FontFile}' has no glyph for 'A'");
             string fallback = Fonts.Default;
             var other = Fonts.GetTypeface(fallback, bold: false, italic: false);
             if (other.GlyphCount == 0 || !other.ContainsGlyph('A'))

@@ -125,6 +125,24 @@ public sealed class ExperimentChartsTests : IDisposable
     }
 
     [Fact]
+    public void Write_FontFile_IsRegisteredUnderTheGivenName()
+    {
+        // Debian's fonts-dejavu-core (on the dev and CI image); any TrueType file would do.
+        const string file = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+        Assert.True(File.Exists(file), $"{file} is missing: apt-get install fonts-dejavu-core");
+        var logs = new FakeLogCollector();
+        var charts = new ExperimentCharts(new ChartOptions { FontName = "SafeAlign Chart Test Font", FontFile = file, Formats = ChartFormats.Both },
+            new FakeLogger<ExperimentCharts>(logs));
+
+        var files = charts.WriteHarmfulScoreByRatio(SyntheticGrid(), _folder.File("file-font"));
+
+        ChartImages.AssertPng(files.Png!, 900, 560);
+        // The SVG names the family inside the file; the default would have been DejaVu Sans.
+        Assert.Contains("font-family=\"DejaVu Sans Mono\"", File.ReadAllText(files.Svg!), StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.GetSnapshot(), r => r.Id.Id == 2001);
+    }
+
+    [Fact]
     public void ChartData_ByConfiguration_MeanAndRangeOverSeeds()
     {
         var series = ChartData.ByConfiguration(SyntheticGrid());
