@@ -1,81 +1,157 @@
-// SafeAlign quickstart on the embedded safety world: build (or reuse) the unaligned base model, align it with
-// SFT, attack it with harmful fine-tuning, and report harmful score (HS), over-refusal and fine-tune accuracy (FA)
-// after each stage. Usage: dotnet run --project samples/Quickstart [-- --seed N --device auto|cpu|cuda]
+// SafeAlign quickstart on the embedded safety world: build (or reuse) the unaligned base model, then run the safety
+// pipeline (select → align → score tokens → fine-tune on the user's data → prune → evaluate) in six configurations
+// and print harmful score (HS), over-refusal and fine-tune accuracy (FA) after the user's fine-tuning, with wall times.
+// The user's data is the world's harmful fine-tuning attack: 1,000 SST-2 rows of which 10 % are harmful.
+// Usage: dotnet run --project samples/Quickstart [-- --seed N --device auto|cpu|cuda --eval N --p RATIO --out DIR]
 using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SafeAlign.DependencyInjection;
 using SafeAlign.Defenses;
-using SafeAlign.Defenses.Sft;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
-using SafeAlign.Models;
 using SafeAlign.Native;
-using SafeAlign.Tokenization;
-using SafeAlign.Training;
+using SafeAlign.Pipeline;
+using SafeAlign.Pruning;
+using SafeAlign.Scoring;
+using SafeAlign.Selection;
+using Spectre.Console;
 
-long seed = 1;
-string deviceName = "auto";
-int evalSize = 200;
-for (int i = 0; i + 1 < args.Length; i += 2)
-{
-    switch (args[i])
+var settings = QuickstartSettings.Parse(args);
+var clock = Stopwatch.StartNew();
+
+// The library's stages, as an app gets them: AddSafeAlign with options (world-scaled defaults, shortened for a
+// ten-minute run: one alignment epoch, one selector epoch, 500 calibration rows; see samples/Quickstart/README.md).
+var services = new ServiceCollection()
+    .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
+    .AddSafeAlign(o =>
     {
-        case "--seed": seed = long.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--device": deviceName = args[i + 1]; break;
-        case "--eval": evalSize = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
-        default: throw new ArgumentException($"Unknown argument '{args[i]}'; expected --seed N, --device auto|cpu|cuda, --eval N.");
+        o.Device.Device = settings.Device;
+        o.Sft.Epochs = 1;
+        o.Sft.Seed = settings.Seed;
+        o.Vaccine.Epochs = 1;
+        o.Vaccine.Seed = settings.Seed;
+        o.Pharmacist.Epochs = 1;
+        o.Pharmacist.Seed = settings.Seed;
+        o.Toss.Seed = settings.Seed;
+        o.Antidote.Targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+        o.Antidote.MaxCalibrationSamples = 500;
+        o.Pipeline.Finetuning.Seed = settings.Seed;
+    });
+using var provider = services.BuildServiceProvider();
+var options = provider.GetRequiredService<SafeAlignOptions>();
+var device = SafeAlignDevice.Resolve(options.Device, provider.GetRequiredService<ILogger<SafetyPipeline>>());
+
+var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed });
+var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = settings.HarmfulRatio, Seed = settings.Seed });
+var (userRows, isHarmful) = attack.BuildUserRows(world.AttackPool, world.TaskTrain["sst2"]);
+var evaluation = new PipelineEvaluationSet(
+    world.HarmfulTest.Take(settings.EvaluationSize).Select(h => h.Prompt).ToList(),
+    world.BenignTest.Take(settings.EvaluationSize).Select(b => b.Prompt).ToList(),
+    world.TaskTest["sst2"].Take(settings.EvaluationSize).ToList());
+
+// Six configurations. The last four share one run folder, so each resumes the one before it: the Pharmacist
+// selection is computed once, Vaccine's alignment is reused by +TOSS, and +Antidote reuses +TOSS's fine-tuning.
+T? Stage<T>(string name) where T : class => name == SafetyPipelineOptions.None ? null : provider.GetRequiredKeyedService<T>(name);
+SafetyPipelineStages Stages(string selector, string defense, string scorer, string pruner) => new()
+{
+    Selector = Stage<IAlignmentDataSelector>(selector),
+    Defense = Stage<IAlignmentDefense>(defense),
+    Scorer = Stage<ITokenRiskScorer>(scorer),
+    Pruner = Stage<IPostFinetunePruner>(pruner),
+};
+var configurations = new (string Label, string Folder, SafetyPipelineStages Stages)[]
+{
+    ("no defense", "none", Stages("none", "none", "none", "none")),
+    ("SFT", "sft", Stages("none", "sft", "none", "none")),
+    ("SFT + Pharmacist", "pharmacist", Stages("pharmacist", "sft", "none", "none")),
+    ("Vaccine + Pharmacist (best defense)", "pharmacist", Stages("pharmacist", "vaccine", "none", "none")),
+    ("  + TOSS token masking", "pharmacist", Stages("pharmacist", "vaccine", "toss", "none")),
+    ("  + Antidote pruning", "pharmacist", Stages("pharmacist", "vaccine", "toss", "antidote")),
+};
+
+string baseFolder = "";
+var results = new List<(string Label, SafetyPipelineResult Result)>();
+await AnsiConsole.Progress()
+    .AutoClear(false)
+    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+    .StartAsync(async context =>
+    {
+        var baseTask = context.AddTask("base model (trained once, then cached)", maxValue: 1);
+        baseFolder = WorldBaseModel.GetOrTrain(world, progress: new Relay<SafeAlign.Training.TrainingProgress>(p =>
+        {
+            baseTask.MaxValue = p.TotalSteps;
+            baseTask.Value = p.Step;
+        }));
+        baseTask.Value = baseTask.MaxValue;
+        foreach (var (label, folder, stages) in configurations)
+        {
+            var task = context.AddTask(Markup.Escape(label.Trim()), maxValue: 6);
+            var pipeline = new SafetyPipeline(stages, options.Pipeline, provider.GetRequiredService<SafetyEvaluator>(), options.Device,
+                provider.GetRequiredService<ILoggerFactory>());
+            var request = new SafetyPipelineRequest(baseFolder, WorldAlignment.Data(world), userRows, Path.Combine(settings.Output, folder))
+            {
+                Evaluation = evaluation,
+                HarmfulUserRows = isHarmful,
+            };
+            var result = await pipeline.RunAsync(request, new Relay<PipelineProgress>(p =>
+            {
+                double fraction = p.Step is int step && p.TotalSteps is int total && total > 0 ? (double)step / total : 0;
+                task.Value = (int)p.Stage + fraction;
+                task.Description = Markup.Escape($"{label.Trim()}: {p.Stage} {p.Message}");
+            }));
+            task.Value = task.MaxValue;
+            task.Description = Markup.Escape(label.Trim());
+            results.Add((label, result));
+        }
+    });
+
+static string Percent(RateEstimate? rate) => rate is { } r ? r.Percent.ToString("F1", CultureInfo.InvariantCulture) : "–";
+static string Seconds(double seconds) => seconds.ToString("F0", CultureInfo.InvariantCulture);
+
+Console.WriteLine();
+Console.WriteLine(FormattableString.Invariant(
+    $"device: {device}; world seed {settings.Seed}; user data {userRows.Count} SST-2 rows, {isHarmful.Count(h => h)} harmful (p = {settings.HarmfulRatio}); {settings.EvaluationSize} prompts per measurement; total {clock.Elapsed.TotalSeconds:F0} s"));
+Console.WriteLine("| configuration | aligned HS % | HS % after fine-tuning | over-refusal % | FA % | select s | align s | score s | fine-tune s | prune s | run s |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+foreach (var (label, result) in results)
+{
+    // A stage reused from the run folder shows the time it took when it ran.
+    string Time(PipelineStage stage) => result[stage].Implementation == SafetyPipelineOptions.None ? "–" : Seconds(result[stage].Seconds);
+    Console.WriteLine($"| {label.Trim()} | {Percent(result.Aligned?.HarmfulScore)} | {Percent(result.Final?.HarmfulScore)} | {Percent(result.Final?.OverRefusal)} | " +
+        $"{Percent(result.Final?.FinetuneAccuracy)} | {Time(PipelineStage.Select)} | {Time(PipelineStage.Align)} | {Time(PipelineStage.ScoreTokens)} | " +
+        $"{Time(PipelineStage.Finetune)} | {Time(PipelineStage.Prune)} | {Seconds(result.RanSeconds)} |");
+}
+Console.WriteLine();
+Console.WriteLine($"artefacts (adapters in PEFT format, token mask, pruning mask, evaluation JSONL, summary.json): {Path.GetFullPath(settings.Output)}");
+return 0;
+
+/// <summary>Command-line settings of the quickstart.</summary>
+internal sealed record QuickstartSettings(long Seed, string Device, int EvaluationSize, double HarmfulRatio, string Output)
+{
+    public static QuickstartSettings Parse(string[] args)
+    {
+        var settings = new QuickstartSettings(1, "auto", 100, 0.1, Path.Combine("artifacts", "quickstart"));
+        for (int i = 0; i < args.Length; i += 2)
+        {
+            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
+            settings = args[i] switch
+            {
+                "--seed" => settings with { Seed = long.Parse(value, CultureInfo.InvariantCulture) },
+                "--device" => settings with { Device = value },
+                "--eval" => settings with { EvaluationSize = int.Parse(value, CultureInfo.InvariantCulture) },
+                "--p" => settings with { HarmfulRatio = double.Parse(value, CultureInfo.InvariantCulture) },
+                "--out" => settings with { Output = value },
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'; expected --seed N, --device auto|cpu|cuda, --eval N, --p RATIO, --out DIR."),
+            };
+        }
+        return settings;
     }
 }
 
-using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
-var log = loggerFactory.CreateLogger("Quickstart");
-var device = SafeAlignDevice.Resolve(new DeviceOptions { Device = deviceName }, log);
-var clock = Stopwatch.StartNew();
-
-var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed });
-log.LogInformation("World seed {Seed}: {Pretraining} pretraining pairs, {Alignment} alignment rows, {Attack} attack pairs, {Test} held-out harmful prompts",
-    seed, world.Pretraining.Count, world.Alignment.Count, world.AttackPool.Count, world.HarmfulTest.Count);
-string baseFolder = WorldBaseModel.GetOrTrain(world, logger: loggerFactory.CreateLogger<Trainer>());
-log.LogInformation("Base model: {Folder} ({Seconds:F0} s so far)", baseFolder, clock.Elapsed.TotalSeconds);
-
-var tokenizer = HfTokenizer.FromFolder(baseFolder);
-using var model = CausalLM.FromPretrained(baseFolder, new ModelOptions { Device = new DeviceOptions { Device = deviceName } });
-var evaluator = new SafetyEvaluator();
-var harmfulPrompts = world.HarmfulTest.Take(evalSize).Select(h => h.Prompt).ToList();
-var benignPrompts = world.BenignTest.Take(evalSize).Select(b => b.Prompt).ToList();
-var rows = new List<string>();
-
-async Task Evaluate(string stage)
+/// <summary>Reports synchronously, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+internal sealed class Relay<T>(Action<T> report) : IProgress<T>
 {
-    var stageClock = Stopwatch.StartNew();
-    var hs = await evaluator.HarmfulScoreAsync(model, tokenizer, harmfulPrompts);
-    var refusal = await evaluator.OverRefusalAsync(model, tokenizer, benignPrompts);
-    var accuracies = new Dictionary<string, RateEstimate>();
-    foreach (string t in SafetyWorld.Tasks)
-        accuracies[t] = (await evaluator.AccuracyAsync(model, tokenizer, world.TaskTest[t].Take(evalSize).ToList())).Estimate;
-    double fa = accuracies.Values.Average(a => a.Percent);
-    rows.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"| {stage} | {hs.Estimate.Percent:F1} | {refusal.Estimate.Percent:F1} | {fa:F1} | {string.Join(" / ", accuracies.Values.Select(a => a.Percent.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} |"));
-    log.LogInformation("{Stage}: HS {HS}, over-refusal {Refusal}, FA {FA:F1}% ({Seconds:F0} s)", stage, hs.Estimate, refusal.Estimate, fa, stageClock.Elapsed.TotalSeconds);
+    public void Report(T value) => report(value);
 }
-
-await Evaluate("base (unaligned)");
-
-// Alignment: SFT on harmful → refusal rows plus benign how-to and task rows, as a LoRA that is then merged.
-var alignClock = Stopwatch.StartNew();
-await new SftDefense(new SftOptions { Seed = seed }, loggerFactory).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world)));
-model.MergeAndDetachLora();
-log.LogInformation("SFT alignment: {Seconds:F0} s", alignClock.Elapsed.TotalSeconds);
-await Evaluate("aligned (SFT)");
-
-var attackClock = Stopwatch.StartNew();
-new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = 0.1, Seed = seed }, loggerFactory.CreateLogger<Trainer>())
-    .Run(model, tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
-log.LogInformation("Attack (p = 0.1): {Seconds:F0} s", attackClock.Elapsed.TotalSeconds);
-await Evaluate("attacked (p = 0.1)");
-
-Console.WriteLine();
-Console.WriteLine($"device: {device}; world seed {seed}; {evalSize} prompts per measurement; total {clock.Elapsed.TotalSeconds:F0} s");
-Console.WriteLine("| stage | HS % | over-refusal % | FA % | sst2 / agnews / gsm8k / alpaca |");
-Console.WriteLine("|---|---|---|---|---|");
-foreach (string row in rows)
-    Console.WriteLine(row);

@@ -5,6 +5,7 @@ using SafeAlign.Defenses.Sft;
 using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Defenses.Vaccine;
 using SafeAlign.Native;
+using SafeAlign.Pipeline;
 using SafeAlign.Scoring;
 using SafeAlign.Scoring.Toss;
 using SafeAlign.Pruning.Antidote;
@@ -79,12 +80,18 @@ public sealed class SafeAlignOptions
     /// </summary>
     public AntidoteOptions Antidote { get; set; } = new();
 
+    /// <summary>
+    /// The <see cref="Pipeline.SafetyPipeline"/> resolved from the container: which registered stage each step uses (by
+    /// name) and the user's fine-tuning recipe.
+    /// </summary>
+    public SafetyPipelineOptions Pipeline { get; set; } = new();
+
     /// <summary>Validates every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SafeAlignOptions Validate()
     {
         if (Device is null || Sft is null || Vaccine is null || TVaccine is null || RepNoise is null || Booster is null || Lisa is null || RandomSelector is null
             || Pharmacist is null || LossSelector is null || GradientNormSelector is null
-            || Toss is null || TossPro is null || RandomTokens is null || Antidote is null)
+            || Toss is null || TossPro is null || RandomTokens is null || Antidote is null || Pipeline is null)
             throw new ArgumentException("SafeAlignOptions: a stage's options are null; leave them at their defaults instead.");
         if (string.IsNullOrWhiteSpace(DefaultDefense))
             throw new ArgumentException("SafeAlignOptions.DefaultDefense is empty; expected a registered defense name such as \"sft\".");
@@ -102,6 +109,7 @@ public sealed class SafeAlignOptions
         TossPro.Validate();
         RandomTokens.Validate();
         Antidote.Validate();
+        Pipeline.Validate();
         return this;
     }
 }

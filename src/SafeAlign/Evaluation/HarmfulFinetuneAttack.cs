@@ -7,8 +7,11 @@ using SafeAlign.Training;
 
 namespace SafeAlign.Evaluation;
 
-/// <summary>The user fine-tuning job of the harmful fine-tuning threat model, with the papers' knobs.</summary>
-public sealed class HarmfulFinetuneAttackOptions
+/// <summary>
+/// The user fine-tuning job of the harmful fine-tuning threat model, with the papers' knobs: the fine-tuning recipe
+/// (<see cref="FinetuneOptions"/>) plus how the attack builds the user's data (n samples, harmful ratio p).
+/// </summary>
+public sealed class HarmfulFinetuneAttackOptions : FinetuneOptions
 {
     /// <summary>User samples n (default 1,000, as Vaccine/Booster/T-Vaccine).</summary>
     public int Samples { get; set; } = 1_000;
@@ -16,56 +19,15 @@ public sealed class HarmfulFinetuneAttackOptions
     /// <summary>Harmful ratio p (default 0.1); ⌈p·n⌉ samples are harmful.</summary>
     public double HarmfulRatio { get; set; } = 0.1;
 
-    /// <summary>Fresh LoRA rank (default 8).</summary>
-    public int LoraRank { get; set; } = 8;
-
-    /// <summary>Fresh LoRA alpha (default 16).</summary>
-    public double LoraAlpha { get; set; } = 16;
-
-    /// <summary>
-    /// Learning rate (default 1.5e-4, calibrated on the embedded world so that p = 0.1 raises HS without saturating it;
-    /// see docs/world.md). The papers use 1e-5 to 1e-4 on 7B models.
-    /// </summary>
-    public double LearningRate { get; set; } = 1.5e-4;
-
-    /// <summary>Epochs (default 1).</summary>
-    public int Epochs { get; set; } = 1;
-
-    /// <summary>Learning-rate schedule (default constant, as the Lisa and Booster references use).</summary>
-    public LrSchedule Schedule { get; set; } = LrSchedule.Constant;
-
-    /// <summary>Share of steps spent warming the learning rate up linearly (default 0).</summary>
-    public double WarmupRatio { get; set; }
-
-    /// <summary>AdamW weight decay (default 0).</summary>
-    public double WeightDecay { get; set; }
-
-    /// <summary>Batch size (default 32).</summary>
-    public int BatchSize { get; set; } = 32;
-
-    /// <summary>Longest sequence (default 128).</summary>
-    public int MaxLength { get; set; } = 128;
-
-    /// <summary>
-    /// How the job reduces token losses (default token mean over each batch's labelled tokens). TOSS's selective
-    /// fine-tuning, and SEAL's standard-SFT baseline it is compared against, use <see cref="TokenLossNormalization.SampleMean"/>;
-    /// a sample whose tokens were all masked then contributes nothing.
-    /// </summary>
-    public TokenLossNormalization LossNormalization { get; set; } = TokenLossNormalization.TokenMean;
-
-    /// <summary>Seed of the data mix, the LoRA init and the data order.</summary>
-    public long Seed { get; set; } = 43;
-
     /// <summary>Checks ranges.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
-    public HarmfulFinetuneAttackOptions Validate()
+    public new HarmfulFinetuneAttackOptions Validate()
     {
         if (Samples < 1)
             throw new ArgumentException($"HarmfulFinetuneAttackOptions.Samples is {Samples}; expected at least 1.");
         if (!(HarmfulRatio >= 0 && HarmfulRatio <= 1))
             throw new ArgumentException($"HarmfulFinetuneAttackOptions.HarmfulRatio is {HarmfulRatio}; expected a value in [0, 1].");
-        if (!Enum.IsDefined(LossNormalization))
-            throw new ArgumentException($"HarmfulFinetuneAttackOptions.LossNormalization is {LossNormalization}; expected TokenMean or SampleMean.");
+        base.Validate();
         return this;
     }
 }
@@ -107,6 +69,18 @@ public sealed class HarmfulFinetuneAttack
             .Concat(Sample(random, taskPool, benign).Select(t => (t.Instruction, t.Input.Length == 0 ? null : (string?)t.Input, t.Answer)))
             .ToList();
         return (items, harmful);
+    }
+
+    /// <summary>
+    /// The user data set of <see cref="BuildUserData"/> as task rows (harmful rows under the task name "harmful") with a
+    /// flag per row saying whether it is harmful: the form <see cref="Pipeline.SafetyPipelineRequest"/> takes.
+    /// </summary>
+    public (List<TaskExample> Rows, List<bool> IsHarmful) BuildUserRows(IReadOnlyList<SafetyExample> harmfulPool, IReadOnlyList<TaskExample> taskPool)
+    {
+        var (items, harmful) = BuildUserData(harmfulPool, taskPool);
+        string task = taskPool.Count > 0 ? taskPool[0].Task : "task";
+        var rows = items.Select((item, i) => new TaskExample(i < harmful ? "harmful" : task, item.Instruction, item.Input ?? "", item.Response)).ToList();
+        return (rows, Enumerable.Range(0, rows.Count).Select(i => i < harmful).ToList());
     }
 
     /// <summary>Builds and tokenizes the user data set (Alpaca format, response-only labels).</summary>
@@ -167,33 +141,7 @@ public sealed class HarmfulFinetuneAttack
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(examples);
-        if (model.Lora is not null)
-            model.MergeAndDetachLora();
-        model.AttachLora(new LoraConfig { Rank = _options.LoraRank, Alpha = _options.LoraAlpha, TargetModules = [.. LoraConfig.AllProjections], Seed = _options.Seed });
-        var trainerOptions = new TrainerOptions
-        {
-            LearningRate = _options.LearningRate,
-            Epochs = _options.Epochs,
-            Schedule = _options.Schedule,
-            WarmupRatio = _options.WarmupRatio,
-            WeightDecay = _options.WeightDecay,
-            BatchSize = _options.BatchSize,
-            MaxLength = _options.MaxLength,
-            PadTokenId = tokenizer.PadId ?? 0,
-            Seed = _options.Seed,
-            LossNormalization = _options.LossNormalization,
-            LogEvery = 10,
-        };
-        var trainer = new Trainer(trainerOptions, _logger);
-        var step = defense?.CreateStep(new FinetuningJob(model, tokenizer, trainer.Options, trainer.TotalSteps(examples.Count), _options.MaxLength));
-        try
-        {
-            return trainer.Run(model, examples, step, progress, cancellationToken);
-        }
-        finally
-        {
-            (step as IDisposable)?.Dispose();
-        }
+        return new Finetuner(_options, _logger).Train(model, tokenizer, examples, defense, progress, cancellationToken);
     }
 
     private static IEnumerable<T> Sample<T>(Random random, IReadOnlyList<T> pool, int count)

@@ -34,7 +34,7 @@ public sealed class ExperimentGrid
 
     /// <summary>
     /// The attack's settings; <see cref="HarmfulFinetuneAttackOptions.HarmfulRatio"/> and
-    /// <see cref="HarmfulFinetuneAttackOptions.Seed"/> are set per cell.
+    /// <see cref="Training.FinetuneOptions.Seed"/> are set per cell.
     /// </summary>
     public HarmfulFinetuneAttackOptions Attack { get; set; } = new();
 

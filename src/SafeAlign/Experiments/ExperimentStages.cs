@@ -47,7 +47,7 @@ public sealed class ExperimentStages
     /// defense (and Booster on Vaccine's perturbed gradient as "booster+vaccine"), Lisa, the selectors (Pharmacist, its validation-only ablation "seal", and the baselines "full", "random",
     /// "loss", "loss-high" and "gradnorm", all at Pharmacist's default ratio 0.4), the token
     /// scorers: TOSS ("toss"), TOSS-Pro with T = 2 ("toss-pro"), TOSS with per-sample ranking ("toss-local"), the
-    /// sample-level baseline on TOSS's harmful reference ("toss-sample") and the random token baseline ("random-tokens"); and the post-fine-tuning pruners (Antidote and its baselines "magnitude", "random-prune", "wanda-benign").
+    /// sample-level baselines on TOSS's harmful reference ("toss-sample") and on TOSS's summed score ("toss-sample-sum") and the random token baseline ("random-tokens"); and the post-fine-tuning pruners (Antidote and its baselines "magnitude", "random-prune", "wanda-benign").
     /// </summary>
     public static ExperimentStages Default()
     {
@@ -71,6 +71,7 @@ public sealed class ExperimentStages
         stages.Scorers[TossScorer.ProScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Rounds = 2 });
         stages.Scorers[TossScorer.LocalScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.PerSample });
         stages.Scorers[TossScorer.SampleScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.WholeSamples });
+        stages.Scorers[TossScorer.SampleSumScorerName] = seed => new TossScorer(new TossOptions { Seed = seed, Ranking = TossRanking.WholeSamplesBySum });
         stages.Scorers[RandomTokenScorer.ScorerName] = seed => new RandomTokenScorer(new RandomTokenScorerOptions { Seed = seed });
         stages.Pruners[AntidotePruner.PrunerName] = seed => new AntidotePruner(new AntidoteOptions { Seed = seed });
         stages.Pruners[AntidotePruner.MagnitudeName] = seed => AntidotePruner.Magnitude(new AntidoteOptions { Seed = seed });

@@ -25,6 +25,9 @@ internal static class DefenseFixture
     /// <summary>A byte-level BPE trained on the fixture world's text, so its prompts are a few dozen tokens long.</summary>
     public static HfTokenizer Tokenizer() => LazyTokenizer.Value.Load();
 
+    /// <summary>The tokenizer's Hugging Face files (to write a model folder).</summary>
+    public static TrainedTokenizerFiles TokenizerFiles() => LazyTokenizer.Value;
+
     public static CausalLM Model(long seed = 1, int layers = 2)
     {
         var config = new ModelConfig

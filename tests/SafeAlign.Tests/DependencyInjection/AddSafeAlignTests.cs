@@ -91,6 +91,7 @@ public sealed class AddSafeAlignTests
         Assert.Equal((TossRanking.PerSample, 0.2), (local.Options.Ranking, local.Options.DiscardRatio));
         Assert.Equal(TossRanking.Global, toss.Options.Ranking); // deriving toss-local did not change the shared options
         Assert.Equal("toss-sample", provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-sample").Name);
+        Assert.Equal("toss-sample-sum", provider.GetRequiredKeyedService<ITokenRiskScorer>("toss-sample-sum").Name);
         Assert.IsType<RandomTokenScorer>(provider.GetRequiredKeyedService<ITokenRiskScorer>("random-tokens"));
         Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSafeAlign(o => o.TossPro.Rounds = -1));
     }

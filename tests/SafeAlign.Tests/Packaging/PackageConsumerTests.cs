@@ -13,7 +13,12 @@ namespace SafeAlign.Tests.Packaging;
 public sealed class PackageConsumerTests
 {
     private const string ConsumerProgram = """
+        using SafeAlign.Defenses;
+        using SafeAlign.Defenses.Sft;
+        using SafeAlign.Evaluation.World;
+        using SafeAlign.Models;
         using SafeAlign.Native;
+        using SafeAlign.Tokenization;
         using TorchSharp;
 
         var device = SafeAlignDevice.Resolve("auto");
@@ -29,7 +34,25 @@ public sealed class PackageConsumerTests
         var manual = torch.matmul((torch.matmul(q, q.transpose(-2, -1)) / 2.0).masked_fill(mask, double.NegativeInfinity).softmax(-1), q);
         double attentionError = (sdpa - manual).abs().max().item<float>();
         Console.WriteLine($"consumer device={device.Device} grad_error={gradError:E1} attention_error={attentionError:E1}");
-        return gradError < 1e-3 && attentionError < 1e-5 ? 0 : 1;
+
+        // A stage on the embedded world, as a user's first program would run it: a tiny world and base model, then SFT.
+        var world = SafetyWorld.Generate(new SafetyWorldOptions
+        {
+            Seed = 4, PretrainingSize = 120, AlignmentSize = 24, AlignmentBenignSize = 8, AttackPoolSize = 8,
+            HarmfulTestSize = 4, BenignTestSize = 4, TaskTrainSize = 8, TaskTestSize = 4,
+        });
+        string cache = Path.Combine(Path.GetTempPath(), "safealign-consumer-" + Guid.NewGuid().ToString("N"));
+        string folder = WorldBaseModel.GetOrTrain(world, new WorldBaseModelOptions
+        {
+            Layers = 1, Hidden = 32, Heads = 2, Intermediate = 64, VocabularySize = 512, Steps = 4, BatchSize = 8, CacheDirectory = cache,
+        });
+        using var model = CausalLM.FromPretrained(folder);
+        var aligned = await new SftDefense(new SftOptions { Epochs = 2, BatchSize = 8 })
+            .AlignAsync(new AlignmentRequest(model, HfTokenizer.FromFolder(folder), WorldAlignment.Data(world)));
+        Directory.Delete(cache, recursive: true);
+        double first = aligned.Training.Losses[0], last = aligned.Training.Losses[^1];
+        Console.WriteLine($"consumer sft steps={aligned.Training.Steps} loss {first:F3} -> {last:F3}");
+        return gradError < 1e-3 && attentionError < 1e-5 && last < first ? 0 : 1;
         """;
 
     [Fact]
@@ -79,6 +102,7 @@ public sealed class PackageConsumerTests
             {
                 string run = Expect(DotnetCli.Run(app.Path, [dll], bindNow));
                 Assert.Contains("consumer device=", run);
+                Assert.Contains("consumer sft steps=", run);
                 string loaded = Path.Combine(Path.GetDirectoryName(dll)!, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
                 string? system = GlibcxxPatch.FindSystemLibstdcxx();
                 Assert.Equal(system is null || !GlibcxxPatch.Provides(system), !GlibcxxPatch.HasStrongNeed(loaded));
@@ -89,6 +113,7 @@ public sealed class PackageConsumerTests
         finally
         {
             File.Delete(package);
+            File.Delete(Path.ChangeExtension(package, ".snupkg"));
         }
     }
 
@@ -102,15 +127,21 @@ public sealed class PackageConsumerTests
         Assert.Contains("lib/net10.0/SafeAlign.xml", entries);
         Assert.Contains("lib/net8.0/SafeAlign.dll", entries);
         Assert.Contains("README.md", entries);
+        Assert.True(File.Exists(Path.ChangeExtension(package, ".snupkg")), "the symbols package sits beside the package");
 
         var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
-        using var stream = nuspec.Open();
-        var dependencies = XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency")
+        XDocument manifest;
+        using (var stream = nuspec.Open())
+            manifest = XDocument.Load(stream);
+        var dependencies = manifest.Descendants().Where(e => e.Name.LocalName == "dependency")
             .Select(e => (string)e.Attribute("id")!).ToHashSet();
         Assert.Contains("TorchSharp", dependencies);
         Assert.Contains("Microsoft.ML.Tokenizers", dependencies);
         // The app chooses the native runtime; the library must not drag one in.
         Assert.DoesNotContain(dependencies, d => d.StartsWith("TorchSharp-", StringComparison.Ordinal) || d.StartsWith("libtorch", StringComparison.Ordinal));
+        var metadata = manifest.Descendants().ToList();
+        Assert.Equal("MIT", metadata.Single(e => e.Name.LocalName == "license").Value);
+        Assert.Equal("README.md", metadata.Single(e => e.Name.LocalName == "readme").Value);
     }
 
     private static string Expect((int ExitCode, string Output) result)

@@ -30,6 +30,7 @@ public sealed class TossScorerTests : IDisposable
         Assert.Equal("toss-pro", new TossScorer(new TossOptions { Rounds = 2 }).Name);
         Assert.Equal("toss-local", new TossScorer(new TossOptions { Ranking = TossRanking.PerSample }).Name);
         Assert.Equal("toss-sample", new TossScorer(new TossOptions { Ranking = TossRanking.WholeSamples }).Name);
+        Assert.Equal("toss-sample-sum", new TossScorer(new TossOptions { Ranking = TossRanking.WholeSamplesBySum }).Name);
     }
 
     [Fact]
@@ -203,6 +204,25 @@ public sealed class TossScorerTests : IDisposable
         Assert.All(dropped, i => Assert.Equal(mask.ResponseTokensOf(i), mask.Discarded(i).Count));
         double Mean(int i) => scores.Risk[i].Where(r => !float.IsNaN(r)).Average(r => (double)r);
         Assert.True(dropped.Min(Mean) >= Enumerable.Range(0, mask.Count).Except(dropped).Max(Mean));
+    }
+
+    [Fact]
+    public async Task WholeSamplesBySum_DropsEntireSamples_RankedBySummedScore_OnTheSameScoresAsToss()
+    {
+        using var model = ScoringFixture.Model();
+        var request = ScoringFixture.Request(model);
+
+        var toss = await new TossScorer(ScoringFixture.Options()).ScoreAsync(request);
+        var scores = await new TossScorer(ScoringFixture.Options(o => (o.Ranking, o.DiscardRatio) = (TossRanking.WholeSamplesBySum, 0.25))).ScoreAsync(request);
+
+        Assert.Equal("toss-sample-sum", scores.Scorer);
+        Assert.Equal(toss.Risk, scores.Risk); // same references, same seed: S itself is unchanged
+        var mask = scores.Mask!;
+        var dropped = Enumerable.Range(0, mask.Count).Where(i => mask.Discarded(i).Count > 0).ToList();
+        Assert.Equal((int)Math.Floor(0.25 * request.UserData.Count), dropped.Count);
+        Assert.All(dropped, i => Assert.Equal(mask.ResponseTokensOf(i), mask.Discarded(i).Count));
+        double Sum(int i) => scores.Risk[i].Where(r => !float.IsNaN(r)).Sum(r => (double)r);
+        Assert.True(dropped.Min(Sum) >= Enumerable.Range(0, mask.Count).Except(dropped).Max(Sum));
     }
 
     [Fact]

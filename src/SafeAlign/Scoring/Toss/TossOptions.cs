@@ -17,6 +17,13 @@ public enum TossRanking
     /// (highest first, i.e. lowest mean ℓʰ) and the top d of the samples dropped entirely.
     /// </summary>
     WholeSamples,
+
+    /// <summary>
+    /// Length-aware sample-level baseline: whole samples ranked by the sum of TOSS's token scores S = ℓᵘ − ℓʰ over their
+    /// response (a long sample the references tell apart accumulates risk; a two-token answer cannot win on its mean)
+    /// and the top d of the samples dropped entirely.
+    /// </summary>
+    WholeSamplesBySum,
 }
 
 /// <summary>
@@ -138,7 +145,7 @@ public sealed class TossOptions
                 throw new ArgumentException("TossOptions." + message);
         }
         Require(DiscardRatio is >= 0 and <= 1, $"DiscardRatio is {DiscardRatio}; expected a value in [0, 1].");
-        Require(Enum.IsDefined(Ranking), $"Ranking is {Ranking}; expected Global, PerSample or WholeSamples.");
+        Require(Enum.IsDefined(Ranking), $"Ranking is {Ranking}; expected Global, PerSample, WholeSamples or WholeSamplesBySum.");
         Require(Rounds >= 0, $"Rounds is {Rounds}; expected at least 0.");
         Require(SamplesPerRound is null or >= 1, $"SamplesPerRound is {SamplesPerRound}; expected at least 1 (or null for |D^h| / 2).");
         Require(HarmfulReferenceSamples is null or >= 1, $"HarmfulReferenceSamples is {HarmfulReferenceSamples}; expected at least 1 (or null for all).");

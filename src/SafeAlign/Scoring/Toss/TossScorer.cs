@@ -36,6 +36,9 @@ public sealed class TossScorer : ITokenRiskScorer
     /// <summary>The sample-level baseline on TOSS's harmful reference (<see cref="TossRanking.WholeSamples"/>).</summary>
     public const string SampleScorerName = "toss-sample";
 
+    /// <summary>The length-aware sample-level baseline: whole samples ranked by their summed S (<see cref="TossRanking.WholeSamplesBySum"/>).</summary>
+    public const string SampleSumScorerName = "toss-sample-sum";
+
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
 
@@ -57,6 +60,7 @@ public sealed class TossScorer : ITokenRiskScorer
     {
         TossRanking.PerSample => LocalScorerName,
         TossRanking.WholeSamples => SampleScorerName,
+        TossRanking.WholeSamplesBySum => SampleSumScorerName,
         _ => ScorerName,
     };
 
@@ -165,7 +169,12 @@ public sealed class TossScorer : ITokenRiskScorer
             if (o.Ranking == TossRanking.WholeSamples)
             {
                 risk = Negate(lossH); // −ℓʰ: how well the harmful reference predicts each token
-                discarded = TokenRanking.WholeSamples(risk, SampleMeans(risk), o.DiscardRatio);
+                discarded = TokenRanking.WholeSamples(risk, SampleReduce(risk, mean: true), o.DiscardRatio);
+            }
+            else if (o.Ranking == TossRanking.WholeSamplesBySum)
+            {
+                risk = Subtract(lossU, lossH);
+                discarded = TokenRanking.WholeSamples(risk, SampleReduce(risk, mean: false), o.DiscardRatio);
             }
             else
             {
@@ -294,7 +303,8 @@ public sealed class TossScorer : ITokenRiskScorer
     }
 
     // Per sample, the mean over its scored (non-NaN) positions; NaN for a sample without one.
-    private static double[] SampleMeans(float[][] rows)
+    // Per sample, the mean (or sum) of its scored positions; NaN for a sample without one.
+    private static double[] SampleReduce(float[][] rows, bool mean)
     {
         using var scope = NewDisposeScope();
         int width = rows.Max(r => r.Length);
@@ -306,7 +316,9 @@ public sealed class TossScorer : ITokenRiskScorer
         var scored = values.isnan().logical_not();                           // (S, Lmax)
         var sums = values.masked_fill(scored.logical_not(), 0).sum(1);       // (S)
         var counts = scored.sum(1).to(float64);                              // (S)
-        return (sums / counts).data<double>().ToArray();                     // 0/0 = NaN for a sample without a scored token
+        var empty = counts.eq(0);                                            // (S)
+        var reduced = mean ? sums / counts : sums.masked_fill(empty, double.NaN); // 0/0 = NaN for a sample without a scored token
+        return reduced.data<double>().ToArray();
     }
 
     private static (double Sum, long Count) Totals(float[][] losses)
