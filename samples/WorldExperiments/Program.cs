@@ -194,8 +194,16 @@ async Task<int> RunGrid()
     var attackNote = grid.Attack;
     string note = string.Create(CultureInfo.InvariantCulture,
         $"attack lr {attackNote.LearningRate:G3} × {attackNote.Epochs} epochs{(attackNote.Schedule == SafeAlign.Training.LrSchedule.Cosine ? ", cosine" : "")}");
-    foreach (var chart in new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? n) ? n : note }).WriteAll(rows, output))
-        Console.Error.WriteLine($"chart: {string.Join(", ", chart.Paths)}");
+    try
+    {
+        foreach (var chart in new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? n) ? n : note }).WriteAll(rows, output))
+            Console.Error.WriteLine($"chart: {string.Join(", ", chart.Paths)}");
+    }
+    catch (ChartFontException e)
+    {
+        // The rows are saved already; charts can be redrawn later with --charts-from.
+        Console.Error.WriteLine($"charts skipped: {e.Message}");
+    }
     Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
     Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s; rows in {Path.GetFullPath(output)}");
     return 0;
