@@ -21,6 +21,8 @@
 //        [--charts-from a/grid.csv,b/grid.csv [--out folder]]: only re-render the charts from existing grid CSVs (rows of all
 //        files together; --out defaults to the first file's folder), without running anything; [--chart-note "attack lr 1e-4 × 4 epochs"]
 //        adds a note to every chart's subtitle (a grid run notes its attack by itself)
+//        [--histogram-from folder/risk-histogram-s1-p0.2-toss-lr0.001.csv [--out folder]]: redraw a --mask-check risk histogram from
+//        the token risks it saved beside it
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -48,6 +50,8 @@ double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
 if (options.TryGetValue("--charts-from", out string? chartSources))
     return ChartsFrom(chartSources);
+if (options.TryGetValue("--histogram-from", out string? riskSource))
+    return HistogramFrom(riskSource);
 SafeAlignDevice.Resolve("cpu");
 var total = Stopwatch.StartNew();
 if (options.ContainsKey("--mask-check"))
@@ -241,8 +245,9 @@ async Task<int> MaskCheck()
                 var quality = TokenMaskQuality.Measure(scores.Mask!, harmful);
                 if (options.TryGetValue("--out", out string? histograms))
                 {
-                    string file = string.Create(CultureInfo.InvariantCulture, $"risk-histogram-s{seed}-p{p}-{name}{(double.IsNaN(lr) ? "" : $"-lr{lr:G3}")}");
-                    Console.Error.WriteLine($"chart: {string.Join(", ", new ExperimentCharts().WriteTokenRiskHistogram(scores, harmful, Path.Combine(histograms, file)).Paths)}");
+                    string file = Path.Combine(histograms, string.Create(CultureInfo.InvariantCulture, $"risk-histogram-s{seed}-p{p}-{name}{(double.IsNaN(lr) ? "" : $"-lr{lr:G3}")}"));
+                    WriteRisks(file + ".csv", scores, harmful);
+                    Console.Error.WriteLine($"chart: {string.Join(", ", new ExperimentCharts().WriteTokenRiskHistogram(scores, harmful, file).Paths)}, {file}.csv");
                 }
                 double MeanS(bool h) => Enumerable.Range(0, examples.Count).Where(i => harmful[i] == h).SelectMany(i => scores.Risk[i]).Where(r => !float.IsNaN(r)).DefaultIfEmpty(float.NaN).Average(r => (double)r);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -263,6 +268,53 @@ int ChartsFrom(string sources)
     var charts = new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? note) ? note : null });
     foreach (var chart in charts.WriteAll(rows, folder))
         Console.WriteLine($"{chart.Title}: {string.Join(", ", chart.Paths)}");
+    return 0;
+}
+
+// The scored tokens of a --mask-check run, one line per token: sample, position, risk (S), harmful sample, discarded.
+static void WriteRisks(string path, TokenRiskScores scores, bool[] harmful)
+{
+    var csv = new System.Text.StringBuilder("sample,position,risk,harmful,discarded\n");
+    for (int i = 0; i < scores.Risk.Count; i++)
+    {
+        var discarded = scores.Mask?.Discarded(i).ToHashSet() ?? [];
+        for (int j = 0; j < scores.Risk[i].Length; j++)
+        {
+            if (float.IsFinite(scores.Risk[i][j]))
+                csv.Append(CultureInfo.InvariantCulture, $"{i},{j},{scores.Risk[i][j]:R},{(harmful[i] ? 1 : 0)},{(discarded.Contains(j) ? 1 : 0)}\n");
+        }
+    }
+    string temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
+    File.WriteAllText(temp, csv.ToString());
+    File.Move(temp, path, overwrite: true);
+}
+
+// Redraws a risk histogram from a CSV WriteRisks wrote (the scorer's name is taken from the file name, after the p).
+int HistogramFrom(string path)
+{
+    var lines = File.ReadAllLines(path).Skip(1).Select(l => l.Split(',')).ToList();
+    if (lines.Count == 0 || lines.Any(f => f.Length != 5))
+        throw new FormatException($"{path}: expected the header 'sample,position,risk,harmful,discarded' and five fields per line.");
+    int samples = lines.Max(f => int.Parse(f[0], CultureInfo.InvariantCulture)) + 1;
+    var risk = Enumerable.Range(0, samples).Select(_ => new List<float>()).ToArray();
+    var harmful = new bool[samples];
+    var discarded = Enumerable.Range(0, samples).Select(_ => new List<int>()).ToArray();
+    foreach (var f in lines)
+    {
+        int i = int.Parse(f[0], CultureInfo.InvariantCulture), j = int.Parse(f[1], CultureInfo.InvariantCulture);
+        while (risk[i].Count <= j)
+            risk[i].Add(float.NaN);
+        risk[i][j] = float.Parse(f[2], CultureInfo.InvariantCulture);
+        harmful[i] = f[3] == "1";
+        if (f[4] == "1")
+            discarded[i].Add(j);
+    }
+    string name = Path.GetFileNameWithoutExtension(path);
+    string scorer = System.Text.RegularExpressions.Regex.Match(name, @"-p[0-9.]+-(?<scorer>.+?)(-lr[0-9.eE+-]+)?$").Groups["scorer"].Value is { Length: > 0 } found ? found : "scores";
+    string output = options.TryGetValue("--out", out string? o) ? Path.Combine(o, name) : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, name);
+    var charts = new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? note) ? note : null });
+    var chart = charts.WriteTokenRiskHistogram(scorer, risk.Select(r => r.ToArray()).ToList(), harmful, discarded.Select(d => (IReadOnlyList<int>)d).ToList(), output);
+    Console.WriteLine($"{chart.Title}: {string.Join(", ", chart.Paths)}");
     return 0;
 }
 

@@ -30,8 +30,8 @@ public sealed class ChartOptions
     /// </summary>
     public string? Note { get; set; }
 
-    /// <summary>Bins of the token risk histogram (default 40).</summary>
-    public int HistogramBins { get; set; } = 40;
+    /// <summary>Bins of the token risk histogram (default 60).</summary>
+    public int HistogramBins { get; set; } = 60;
 
     /// <summary>Checks every value; throws naming the first bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size or bin count is out of range, or no format is chosen.</exception>

@@ -254,36 +254,70 @@ public sealed class ExperimentCharts
     {
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentException.ThrowIfNullOrWhiteSpace(basePath);
-        var histogram = RiskHistogram.Create(scores, harmful, _options.HistogramBins);
-        string title = $"Token risk scores ({scores.Scorer})";
+        return WriteHistogram(scores.Scorer, scores.Risk.Count, RiskHistogram.Create(scores, harmful, _options.HistogramBins), harmful is not null, basePath);
+    }
+
+    /// <summary>
+    /// The histogram of <see cref="WriteTokenRiskHistogram(TokenRiskScores, IReadOnlyList{bool}?, string)"/> from raw
+    /// arrays, e.g. risks saved by an earlier run: per sample the risk per position (NaN where not scored), optionally
+    /// the harmful labels and the discarded positions.
+    /// </summary>
+    /// <param name="scorer">The scorer's name (title; "toss…" names get TOSS's axis label).</param>
+    /// <param name="risk">Per sample, a risk per position.</param>
+    /// <param name="harmful">Per sample, whether it is harmful; null for one group.</param>
+    /// <param name="discarded">Per sample, the positions the mask discards; null without a mask.</param>
+    /// <param name="basePath">Destination without extension; ".svg" and ".png" are appended.</param>
+    /// <returns>The files written.</returns>
+    /// <exception cref="ArgumentException">No finite score, the labels or positions do not match the samples, or the path is empty.</exception>
+    /// <exception cref="ChartFontException">No font can draw the text.</exception>
+    public ChartFiles WriteTokenRiskHistogram(string scorer, IReadOnlyList<float[]> risk, IReadOnlyList<bool>? harmful,
+        IReadOnlyList<IReadOnlyList<int>>? discarded, string basePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(scorer);
+        ArgumentNullException.ThrowIfNull(risk);
+        ArgumentException.ThrowIfNullOrWhiteSpace(basePath);
+        return WriteHistogram(scorer, risk.Count, RiskHistogram.Create(scorer, risk, harmful, discarded, _options.HistogramBins), harmful is not null, basePath);
+    }
+
+    private ChartFiles WriteHistogram(string scorer, int samples, RiskHistogram histogram, bool split, string basePath)
+    {
+        string title = $"Token risk scores ({scorer})";
         long scored = histogram.Groups.Sum(g => g.Counts.Sum());
-        string axis = scores.Scorer.StartsWith("toss", StringComparison.OrdinalIgnoreCase)
+        string axis = scorer.StartsWith("toss", StringComparison.OrdinalIgnoreCase)
             ? "token risk score S = loss_utility − loss_harmful (nats)"
-            : $"token risk score ({scores.Scorer})";
-        string subtitle = $"{scored.ToString("N0", Invariant)} scored response tokens in {scores.Risk.Count.ToString("N0", Invariant)} samples";
+            : $"token risk score ({scorer})";
+        string subtitle = $"{scored.ToString("N0", Invariant)} scored response tokens in {samples.ToString("N0", Invariant)} samples";
         using var plot = NewPlot(title, string.IsNullOrWhiteSpace(_options.Note) ? subtitle : $"{subtitle}; {_options.Note}",
-            axis, "share of the group's tokens (%)");
-        double max = 0;
+            axis, "share of the group's tokens (%, log scale)");
+        // Risk scores are heavy-tailed (most tokens near 0, the few the mask takes far out), so the share per bin is drawn
+        // on a log axis: bar heights are log10(share %) above a floor one decade under the smallest non-empty bin. The
+        // groups' bars stand side by side within each bin.
+        var shares = histogram.Groups.Select(g => g.Counts.Select(c => g.Counts.Sum() == 0 ? 0 : 100.0 * c / g.Counts.Sum()).ToArray()).ToList();
+        double smallest = shares.SelectMany(x => x).Where(x => x > 0).Min(), largest = shares.SelectMany(x => x).Max();
+        double floor = Math.Floor(Math.Log10(smallest)) - 1, top = Math.Ceiling(Math.Log10(largest));
+        double slot = histogram.Width / histogram.Groups.Count;
         for (int g = 0; g < histogram.Groups.Count; g++)
         {
             var (name, counts) = histogram.Groups[g];
-            long total = counts.Sum();
-            var color = _palette.GetColor(g == 0 && harmful is not null ? 3 : 0);
-            var bars = counts.Select((c, b) => new Bar
+            var color = _palette.GetColor(g == 0 && split ? 3 : 0);
+            var bars = shares[g].Select((share, b) => (share, b)).Where(x => x.share > 0).Select(x => new Bar
             {
-                Position = histogram.Low + (b + 0.5) * histogram.Width, Value = total == 0 ? 0 : 100.0 * c / total, Size = histogram.Width,
-                FillColor = color.WithAlpha(histogram.Groups.Count > 1 ? 0.55 : 0.85), LineWidth = 0,
+                Position = histogram.Low + x.b * histogram.Width + (g + 0.5) * slot, ValueBase = floor, Value = Math.Log10(x.share), Size = slot,
+                FillColor = color, LineWidth = 0,
             }).ToList();
-            max = Math.Max(max, bars.Max(b => b.Value));
             var barPlot = plot.Add.Bars(bars);
-            barPlot.LegendText = $"{name} (n = {total.ToString("N0", Invariant)})";
+            barPlot.LegendText = $"{name} (n = {counts.Sum().ToString("N0", Invariant)})";
         }
         if (histogram.Threshold is double cut)
         {
             var line = plot.Add.VerticalLine(cut, 2, Colors.Black, LinePattern.Solid);
             line.LegendText = $"mask cut: {histogram.Discarded.ToString("N0", Invariant)} tokens above discarded";
         }
-        plot.Axes.SetLimitsY(0, max * 1.5);   // headroom for the legend
+        double[] decades = Enumerable.Range(0, (int)(top - floor) + 1).Select(i => floor + i).ToArray();
+        plot.Axes.Left.SetTicks(decades, decades.Select(d => Math.Pow(10, d).ToString("0.####", Invariant)).ToArray());
+        plot.Axes.SetLimitsY(floor, top + 0.35 * (top - floor));   // headroom for the legend
+        double span = histogram.Width * shares[0].Length;
+        plot.Axes.SetLimitsX(histogram.Low - 0.02 * span, histogram.Low + 1.02 * span);
         plot.ShowLegend(Alignment.UpperRight);
         return _writer.Write(plot, title, basePath);
     }

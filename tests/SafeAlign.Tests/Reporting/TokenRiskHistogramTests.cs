@@ -83,7 +83,29 @@ public sealed class TokenRiskHistogramTests : IDisposable
         Assert.Contains("tokens of harmful samples (n = 120)", texts);
         Assert.Contains("tokens of benign samples (n = 360)", texts);
         Assert.Contains("mask cut: 48 tokens above discarded", texts);
-        Assert.Contains("share of the group's tokens (%)", texts);
+        Assert.Contains("share of the group's tokens (%, log scale)", texts);
+        Assert.Contains("10", texts);   // a decade tick of the log axis
+    }
+
+    [Fact]
+    public void WriteTokenRiskHistogram_RawArrays_SameCutAsTheScores()
+    {
+        var (data, risk, harmful) = Samples();
+        var mask = TopMask(data, risk, 48);
+        var discarded = Enumerable.Range(0, mask.Count).Select(mask.Discarded).ToList();
+        var fromScores = RiskHistogram.Create(new TokenRiskScores("toss", risk, data, 48, 480, TimeSpan.Zero) { Mask = mask }, harmful, 20);
+
+        var fromArrays = RiskHistogram.Create("toss", risk, harmful, discarded, 20);
+        var files = new ExperimentCharts(new ChartOptions { Formats = ChartFormats.Png }).WriteTokenRiskHistogram("toss", risk, harmful, discarded, _folder.File("raw"));
+
+        Assert.Equal(fromScores.Threshold, fromArrays.Threshold);
+        Assert.Equal(fromScores.Groups.Select(g => g.Counts), fromArrays.Groups.Select(g => g.Counts));
+        ChartImages.AssertPng(files.Png!, 900, 560);
+        var charts = new ExperimentCharts();
+        Assert.Throws<ArgumentException>(() => charts.WriteTokenRiskHistogram("toss", risk, harmful, discarded.Take(3).ToList(), _folder.File("x")));
+        var outside = discarded.Select((d, i) => i == 0 ? (IReadOnlyList<int>)[99] : d).ToList();
+        Assert.Contains("Sample 0", Assert.Throws<ArgumentException>(() => charts.WriteTokenRiskHistogram("toss", risk, harmful, outside, _folder.File("x"))).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => charts.WriteTokenRiskHistogram(" ", risk, harmful, discarded, _folder.File("x")));
     }
 
     [Fact]
