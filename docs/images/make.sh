@@ -18,6 +18,9 @@ d=$data/defenses
 charts defenses "attack lr 6e-5 × 4 epochs, cosine" $d/pharmacist.csv,$d/vaccine.csv,$d/t-vaccine.csv,$d/repnoise.csv,$d/booster.csv,$d/booster-lambda.csv
 charts antidote-large "attack lr 1e-4 × 4 epochs, cosine" $data/antidote-large-lr.csv
 charts antidote-weak "attack lr 6e-5 × 4 epochs, cosine" $data/antidote-weak.csv
+dotnet samples/WorldExperiments/bin/Release/net10.0/WorldExperiments.dll --histogram-from $data/risk-histogram-s1-p0.2-toss-lr0.001.csv \
+  --out "$work" --chart-note "seed 1, p = 0.2, SFT-aligned model, reference lr 1e-3, d = 0.1" > /dev/null
+cp "$work/risk-histogram-s1-p0.2-toss-lr0.001.png" $images/toss-risk-histogram.png
 cp "$work/sft/hs-vs-p.png" $images/sft-hs-vs-p.png
 cp "$work/lisa/hs-vs-p.png" $images/lisa-hs-vs-p.png
 cp "$work/toss/hs-vs-p.png" $images/toss-hs-vs-p.png

@@ -38,6 +38,33 @@ internal sealed class ChartWriter
         return files;
     }
 
+    /// <summary>
+    /// Breaks <paramref name="text"/> into lines at its "; " separators so that no line is wider than the image less a
+    /// margin, measured with the chart font at <paramref name="size"/>.
+    /// </summary>
+    public string Wrap(string text, float size)
+    {
+        using var font = new SkiaSharp.SKFont(Fonts.GetTypeface(Font, bold: false, italic: false), size);
+        float room = _options.Width - 40;
+        var lines = new List<string>();
+        string line = "";
+        foreach (string part in text.Split("; "))
+        {
+            string longer = line.Length == 0 ? part : line + "; " + part;
+            if (line.Length > 0 && font.MeasureText(longer) > room)
+            {
+                lines.Add(line + ";");
+                line = part;
+            }
+            else
+            {
+                line = longer;
+            }
+        }
+        lines.Add(line);
+        return string.Join('\n', lines);
+    }
+
     /// <summary>Sets <see cref="Font"/> on every text of the plot (title, axes, ticks, legend).</summary>
     public void ApplyFont(Plot plot)
     {

@@ -325,7 +325,7 @@ public sealed class ExperimentCharts
     private Plot NewPlot(string title, string subtitle, string xLabel, string yLabel)
     {
         var plot = new Plot();
-        plot.Title(title + "\n" + subtitle, 16);
+        plot.Title(title + "\n" + _writer.Wrap(subtitle, 16), 16);
         plot.XLabel(xLabel, 15);
         plot.YLabel(yLabel, 15);
         _writer.ApplyFont(plot);
