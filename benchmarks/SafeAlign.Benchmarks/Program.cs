@@ -4,7 +4,9 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using SafeAlign.Benchmarks;
 
-// dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- --filter '*'    BenchmarkDotNet suites
+// dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- --filter '*'    BenchmarkDotNet suites (ShortRun, for docs)
+// dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- --job smoke --filter '*'
+//                                                      CI smoke: each benchmark once, smallest params; exit 1 if one fails
 // dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- rss [steps]     RSS over a long training loop
 // dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- load-memory     peak extra memory loading a ~570 MB checkpoint
 return args.FirstOrDefault() switch
@@ -19,7 +21,10 @@ static int Run(string[] args)
 {
     // In process: libtorch loads once, and the process keeps the environment it was started with
     // (OMP_WAIT_POLICY must be set before the native library initialises). ShortRun: 3 warm-ups, 3 iterations.
-    var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
-    BenchmarkSwitcher.FromAssembly(typeof(ModelBenchmarks).Assembly).Run(args, config);
-    return 0;
+    bool smoke = SmokeJob.Take(ref args);
+    var config = smoke ? SmokeJob.Config() : DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(ModelBenchmarks).Assembly).Run(args, config).ToList();
+    // A smoke run fails when a benchmark threw or BenchmarkDotNet refused the config; timings are not checked.
+    bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+    return smoke && (failed || summaries.Count == 0) ? 1 : 0;
 }

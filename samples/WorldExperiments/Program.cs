@@ -16,6 +16,13 @@
 //        selectors: pharmacist, seal (its validation-only ablation), full, random, loss, loss-high, gradnorm (all keep 0.4);
 //        [--near-duplicates 0.1] adds near-duplicate alignment rows (share of the set); --skew applies to the grid too;
 //        [--selector-ratios 0.2,0.6,0.8] registers "pharmacist-r0.2", "random-r0.2", ... (those keep ratios) for --selectors
+//        The grid also writes charts next to grid.csv (hs-vs-p, hs-vs-fa, alignment-time; .svg and .png), and --mask-check with
+//        --out writes a token risk histogram per seed × p × scorer × reference lr there.
+//        [--charts-from a/grid.csv,b/grid.csv [--out folder]]: only re-render the charts from existing grid CSVs (rows of all
+//        files together; --out defaults to the first file's folder), without running anything; [--chart-note "attack lr 1e-4 × 4 epochs"]
+//        adds a note to every chart's subtitle (a grid run notes its attack by itself)
+//        [--histogram-from folder/risk-histogram-s1-p0.2-toss-lr0.001.csv [--out folder]]: redraw a --mask-check risk histogram from
+//        the token risks it saved beside it
 using System.Diagnostics;
 using System.Globalization;
 using SafeAlign.Data;
@@ -32,6 +39,7 @@ using SafeAlign.Scoring.Toss;
 using SafeAlign.Selection;
 using SafeAlign.Selection.Pharmacist;
 using SafeAlign.Pruning.Antidote;
+using SafeAlign.Reporting;
 using SafeAlign.Tokenization;
 using TorchSharp;
 
@@ -40,6 +48,10 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     options[args[i]] = args[i + 1];
 double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
+if (options.TryGetValue("--charts-from", out string? chartSources))
+    return ChartsFrom(chartSources);
+if (options.TryGetValue("--histogram-from", out string? riskSource))
+    return HistogramFrom(riskSource);
 SafeAlignDevice.Resolve("cpu");
 var total = Stopwatch.StartNew();
 if (options.ContainsKey("--mask-check"))
@@ -183,6 +195,19 @@ async Task<int> RunGrid()
     var rows = await new ExperimentRunner(stages).RunAsync(grid, new Progress<ExperimentProgress>(p => Console.Error.WriteLine($"[{p.Completed}/{p.Total}] {p.Stage}")));
     ExperimentReport.WriteCsv(Path.Combine(output, "grid.csv"), rows);
     ExperimentReport.WriteMarkdown(Path.Combine(output, "grid.md"), rows);
+    var attackNote = grid.Attack;
+    string note = string.Create(CultureInfo.InvariantCulture,
+        $"attack lr {attackNote.LearningRate:G3} × {attackNote.Epochs} epochs{(attackNote.Schedule == SafeAlign.Training.LrSchedule.Cosine ? ", cosine" : "")}");
+    try
+    {
+        foreach (var chart in new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? n) ? n : note }).WriteAll(rows, output))
+            Console.Error.WriteLine($"chart: {string.Join(", ", chart.Paths)}");
+    }
+    catch (ChartFontException e)
+    {
+        // The rows are saved already; charts can be redrawn later with --charts-from.
+        Console.Error.WriteLine($"charts skipped: {e.Message}");
+    }
     Console.WriteLine(ExperimentReport.ToAggregatedMarkdown(rows));
     Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s; rows in {Path.GetFullPath(output)}");
     return 0;
@@ -218,6 +243,12 @@ async Task<int> MaskCheck()
                 var clock = Stopwatch.StartNew();
                 var scores = await scorer.ScoreAsync(new TokenRiskRequest(model, tokenizer, examples, data));
                 var quality = TokenMaskQuality.Measure(scores.Mask!, harmful);
+                if (options.TryGetValue("--out", out string? histograms))
+                {
+                    string file = Path.Combine(histograms, string.Create(CultureInfo.InvariantCulture, $"risk-histogram-s{seed}-p{p}-{name}{(double.IsNaN(lr) ? "" : $"-lr{lr:G3}")}"));
+                    WriteRisks(file + ".csv", scores, harmful);
+                    Console.Error.WriteLine($"chart: {string.Join(", ", new ExperimentCharts().WriteTokenRiskHistogram(scores, harmful, file).Paths)}, {file}.csv");
+                }
                 double MeanS(bool h) => Enumerable.Range(0, examples.Count).Where(i => harmful[i] == h).SelectMany(i => scores.Risk[i]).Where(r => !float.IsNaN(r)).DefaultIfEmpty(float.NaN).Average(r => (double)r);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {seed} | {p} | {name} | {(double.IsNaN(lr) ? "" : lr.ToString("G3", CultureInfo.InvariantCulture))} | {MeanS(true):F3} / {MeanS(false):F3} | {100.0 * quality.HarmfulResponseTokens / scores.ResponseTokens:F1} | {100 * quality.Precision:F1} | {100 * quality.Recall:F1} | {quality.HarmfulSamplesTouched}/{quality.HarmfulSamples} | {quality.BenignSamplesTouched} | {clock.Elapsed.TotalSeconds:F0} |"));
@@ -225,6 +256,65 @@ async Task<int> MaskCheck()
         }
     }
     Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s");
+    return 0;
+}
+
+// Charts only: read grid CSVs written earlier and render their charts again (no model, no libtorch).
+int ChartsFrom(string sources)
+{
+    string[] files = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    var rows = files.SelectMany(ExperimentReport.ReadCsv).ToList();
+    string folder = options.TryGetValue("--out", out string? o) ? o : Path.GetDirectoryName(Path.GetFullPath(files[0]))!;
+    var charts = new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? note) ? note : null });
+    foreach (var chart in charts.WriteAll(rows, folder))
+        Console.WriteLine($"{chart.Title}: {string.Join(", ", chart.Paths)}");
+    return 0;
+}
+
+// The scored tokens of a --mask-check run, one line per token: sample, position, risk (S), harmful sample, discarded.
+static void WriteRisks(string path, TokenRiskScores scores, bool[] harmful)
+{
+    var csv = new System.Text.StringBuilder("sample,position,risk,harmful,discarded\n");
+    for (int i = 0; i < scores.Risk.Count; i++)
+    {
+        var discarded = scores.Mask?.Discarded(i).ToHashSet() ?? [];
+        for (int j = 0; j < scores.Risk[i].Length; j++)
+        {
+            if (float.IsFinite(scores.Risk[i][j]))
+                csv.Append(CultureInfo.InvariantCulture, $"{i},{j},{scores.Risk[i][j]:R},{(harmful[i] ? 1 : 0)},{(discarded.Contains(j) ? 1 : 0)}\n");
+        }
+    }
+    string temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
+    File.WriteAllText(temp, csv.ToString());
+    File.Move(temp, path, overwrite: true);
+}
+
+// Redraws a risk histogram from a CSV WriteRisks wrote (the scorer's name is taken from the file name, after the p).
+int HistogramFrom(string path)
+{
+    var lines = File.ReadAllLines(path).Skip(1).Select(l => l.Split(',')).ToList();
+    if (lines.Count == 0 || lines.Any(f => f.Length != 5))
+        throw new FormatException($"{path}: expected the header 'sample,position,risk,harmful,discarded' and five fields per line.");
+    int samples = lines.Max(f => int.Parse(f[0], CultureInfo.InvariantCulture)) + 1;
+    var risk = Enumerable.Range(0, samples).Select(_ => new List<float>()).ToArray();
+    var harmful = new bool[samples];
+    var discarded = Enumerable.Range(0, samples).Select(_ => new List<int>()).ToArray();
+    foreach (var f in lines)
+    {
+        int i = int.Parse(f[0], CultureInfo.InvariantCulture), j = int.Parse(f[1], CultureInfo.InvariantCulture);
+        while (risk[i].Count <= j)
+            risk[i].Add(float.NaN);
+        risk[i][j] = float.Parse(f[2], CultureInfo.InvariantCulture);
+        harmful[i] = f[3] == "1";
+        if (f[4] == "1")
+            discarded[i].Add(j);
+    }
+    string name = Path.GetFileNameWithoutExtension(path);
+    string scorer = System.Text.RegularExpressions.Regex.Match(name, @"-p[0-9.]+-(?<scorer>.+?)(-lr[0-9.eE+-]+)?$").Groups["scorer"].Value is { Length: > 0 } found ? found : "scores";
+    string output = options.TryGetValue("--out", out string? o) ? Path.Combine(o, name) : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, name);
+    var charts = new ExperimentCharts(new ChartOptions { Note = options.TryGetValue("--chart-note", out string? note) ? note : null });
+    var chart = charts.WriteTokenRiskHistogram(scorer, risk.Select(r => r.ToArray()).ToList(), harmful, discarded.Select(d => (IReadOnlyList<int>)d).ToList(), output);
+    Console.WriteLine($"{chart.Title}: {string.Join(", ", chart.Paths)}");
     return 0;
 }
 

@@ -5,14 +5,22 @@ using SafeAlign.Evaluation;
 
 namespace SafeAlign.Experiments;
 
-/// <summary>Writes experiment rows as CSV (one line per row) and as Markdown tables (per row, and aggregated over seeds).</summary>
+/// <summary>
+/// Writes experiment rows as CSV (one line per row) and as Markdown tables (per row, and aggregated over seeds), and reads
+/// the CSV back (<see cref="ReadCsv"/>) so charts and tables can be remade without rerunning the grid.
+/// </summary>
 public static class ExperimentReport
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    /// <summary>The CSV header, in column order.</summary>
+    /// <summary>
+    /// The CSV header, in column order. The columns after <c>defect_auc</c> carry the exact counts behind the
+    /// percentages and the token mask's counts, so <see cref="ReadCsv"/> gets every rate back exactly.
+    /// </summary>
     public const string CsvHeader =
-        "seed,selector,defense,finetuning,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb,mask_precision,mask_recall,defect_auc";
+        "seed,selector,defense,finetuning,scorer,pruner,p,alignment_rows,aligned_hs,hs,hs_low,hs_high,hs_count,hs_total,over_refusal,fa,fa_low,fa_high,selection_s,alignment_s,finetune_s,pruning_s,alignment_peak_mb,mask_precision,mask_recall,defect_auc," +
+        "aligned_hs_count,aligned_hs_total,over_refusal_count,over_refusal_total,fa_count,fa_total," +
+        "mask_discarded,mask_discarded_in_harmful,mask_harmful_tokens,mask_harmful_samples,mask_harmful_touched,mask_benign_touched";
 
     /// <summary>
     /// Renders the rows as CSV (rates as percentages, 95 % Wilson bounds beside HS and FA; the token mask's precision and
@@ -33,7 +41,11 @@ public static class ExperimentReport
                 r.HarmfulScore.Count.ToString(Invariant), r.HarmfulScore.Total.ToString(Invariant), F(r.OverRefusal.Percent),
                 F(r.FinetuneAccuracy.Percent), F(100 * faLow), F(100 * faHigh), F(r.SelectionSeconds), F(r.AlignmentSeconds), F(r.FinetuneSeconds),
                 F(r.PruningSeconds), F(r.AlignmentPeakBytes / 1e6), r.Mask is null ? "" : F(100 * r.Mask.Precision), r.Mask is null ? "" : F(100 * r.Mask.Recall),
-                r.DefectAuc?.ToString("F3", Invariant) ?? ""));
+                r.DefectAuc?.ToString("F3", Invariant) ?? "",
+                I(r.AlignedHarmfulScore.Count), I(r.AlignedHarmfulScore.Total), I(r.OverRefusal.Count), I(r.OverRefusal.Total),
+                I(r.FinetuneAccuracy.Count), I(r.FinetuneAccuracy.Total),
+                r.Mask is null ? ",,,,," : string.Join(',', I(r.Mask.DiscardedTokens), I(r.Mask.DiscardedInHarmful), I(r.Mask.HarmfulResponseTokens),
+                    I(r.Mask.HarmfulSamples), I(r.Mask.HarmfulSamplesTouched), I(r.Mask.BenignSamplesTouched))));
         }
         return csv.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
     }
@@ -84,6 +96,35 @@ public static class ExperimentReport
     /// <param name="rows">The rows.</param>
     public static void WriteCsv(string path, IEnumerable<ExperimentRow> rows) => WriteAtomically(path, ToCsv(rows));
 
+    /// <summary>
+    /// Reads a CSV written by <see cref="WriteCsv"/> back into rows. Columns are found by header name, so files written
+    /// before the count columns existed still read: their aligned HS, over-refusal and FA counts are rebuilt from the
+    /// percentages with the HS total as denominator, and their token mask (only precision and recall were written) is
+    /// left null. Seconds and peak memory come back at the CSV's precision (0.1 s, 0.1 MB).
+    /// </summary>
+    /// <param name="path">A grid CSV.</param>
+    /// <returns>The rows, in file order.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ExperimentCsvFormatException">A required column is missing or a value does not parse.</exception>
+    public static IReadOnlyList<ExperimentRow> ReadCsv(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Experiment CSV '{path}' does not exist.", path);
+        return ExperimentCsvReader.Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses CSV text written by <see cref="ToCsv"/>; see <see cref="ReadCsv"/>.</summary>
+    /// <param name="csv">The CSV text.</param>
+    /// <param name="source">Names the text in error messages (a file name).</param>
+    /// <exception cref="ExperimentCsvFormatException">A required column is missing or a value does not parse.</exception>
+    public static IReadOnlyList<ExperimentRow> FromCsv(string csv, string source = "CSV text")
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        ArgumentNullException.ThrowIfNull(source);
+        return ExperimentCsvReader.Parse(csv, source);
+    }
+
     /// <summary>Writes the per-row and aggregated Markdown tables atomically.</summary>
     /// <param name="path">Destination file.</param>
     /// <param name="rows">The rows.</param>
@@ -118,6 +159,8 @@ public static class ExperimentReport
     }
 
     private static string F(double value) => value.ToString("F1", Invariant);
+
+    private static string I(long value) => value.ToString(Invariant);
 
     private static string Auc(double? value) => value?.ToString("F3", Invariant) ?? "–";
 

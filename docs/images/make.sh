@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Redraws the charts in docs/images from the grid CSVs in docs/images/data (see README.md there for where each came
+# from). Runs no experiment: `WorldExperiments --charts-from` only reads the CSVs and renders.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+images=docs/images
+data=$images/data
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dotnet build -c Release samples/WorldExperiments -v q -nologo > /dev/null
+charts() { # charts NAME NOTE CSV[,CSV...]: render into $work/NAME
+  dotnet samples/WorldExperiments/bin/Release/net10.0/WorldExperiments.dll --charts-from "$3" --out "$work/$1" --chart-note "$2" > /dev/null
+}
+charts sft "attack lr 6e-5 × 4 epochs, cosine" $data/sft-seeds.csv
+charts lisa "attack lr 1e-4 × 4 epochs, cosine" $data/lisa.csv
+charts toss "attack lr 6e-5 × 4 epochs, cosine, token-mean loss" $data/toss.csv
+d=$data/defenses
+charts defenses "attack lr 6e-5 × 4 epochs, cosine" $d/pharmacist.csv,$d/vaccine.csv,$d/t-vaccine.csv,$d/repnoise.csv,$d/booster.csv,$d/booster-lambda.csv
+charts antidote-large "attack lr 1e-4 × 4 epochs, cosine" $data/antidote-large-lr.csv
+charts antidote-weak "attack lr 6e-5 × 4 epochs, cosine" $data/antidote-weak.csv
+dotnet samples/WorldExperiments/bin/Release/net10.0/WorldExperiments.dll --histogram-from $data/risk-histogram-s1-p0.2-toss-lr0.001.csv \
+  --out "$work" --chart-note "seed 1, p = 0.2, SFT-aligned model, reference lr 1e-3, d = 0.1" > /dev/null
+cp "$work/risk-histogram-s1-p0.2-toss-lr0.001.png" $images/toss-risk-histogram.png
+cp "$work/sft/hs-vs-p.png" $images/sft-hs-vs-p.png
+cp "$work/lisa/hs-vs-p.png" $images/lisa-hs-vs-p.png
+cp "$work/toss/hs-vs-p.png" $images/toss-hs-vs-p.png
+cp "$work/defenses/hs-vs-fa.png" $images/defenses-hs-vs-fa.png
+cp "$work/defenses/alignment-time.png" $images/defenses-alignment-time.png
+cp "$work/antidote-large/hs-vs-fa.png" $images/antidote-large-lr-hs-vs-fa.png
+cp "$work/antidote-weak/hs-vs-fa.png" $images/antidote-weak-hs-vs-fa.png
+ls -l $images/*.png
