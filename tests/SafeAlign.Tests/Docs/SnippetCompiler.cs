@@ -38,6 +38,7 @@ internal static class SnippetCompiler
 
     private static readonly Lazy<string> GlobalUsings = new(() =>
         string.Join('\n', ImplicitUsings.Concat(typeof(SafeAlign.Models.CausalLM).Assembly.GetExportedTypes()
+                .Concat(typeof(SafeAlign.Testing.TinySafetyWorld).Assembly.GetExportedTypes())
                 .Select(t => t.Namespace).OfType<string>().Distinct().Order(StringComparer.Ordinal))
             .Select(n => $"global using {n};")));
 
