@@ -68,5 +68,6 @@ public static class SafeAlignCli
         EvaluateCommand.Create(host),
         TokenizeCommand.Create(host),
         ForwardCommand.Create(host),
+        RunCommand.Create(host),
     ];
 }

@@ -27,13 +27,16 @@ public sealed class CliSettings
     /// <summary>The user data set <c>world</c> exports (the attack's mix: size, harmful ratio, task).</summary>
     public UserDataSettings UserData { get; set; } = new();
 
-    /// <summary>Decoding and batching of <c>evaluate</c>.</summary>
+    /// <summary>Decoding and batching of <c>evaluate</c> and <c>run</c>.</summary>
     public EvaluationSettings Evaluation { get; set; } = new();
+
+    /// <summary>The files <c>run --config</c> takes the pipeline's model and data from.</summary>
+    public RunSettings Run { get; set; } = new();
 
     /// <summary>Checks every part; throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public CliSettings Validate()
     {
-        if (SafeAlign is null || World is null || WorldBaseModel is null || UserData is null || Evaluation is null)
+        if (SafeAlign is null || World is null || WorldBaseModel is null || UserData is null || Evaluation is null || Run is null)
             throw new ArgumentException("Settings: a section is null; leave it out to keep its defaults.");
         SafeAlign.Validate();
         World.Validate();
@@ -84,4 +87,50 @@ public sealed class EvaluationSettings
         if (BatchSize < 1)
             throw new ArgumentException($"Evaluation.BatchSize is {BatchSize}; expected at least 1.");
     }
+}
+
+/// <summary>
+/// The <c>Run</c> section of a <c>run --config</c> file: the pipeline's model and data files. Relative paths are relative to
+/// the config file's folder. Stage choices and the fine-tuning recipe are in <c>SafeAlign.Pipeline</c>.
+/// </summary>
+public sealed class RunSettings
+{
+    /// <summary>Hugging Face folder of the base model to align (required).</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Alignment set: harmful prompt → refusal rows, the selector's candidates (required).</summary>
+    public string? Alignment { get; set; }
+
+    /// <summary>Benign prompt → helpful rows trained alongside.</summary>
+    public string? Benign { get; set; }
+
+    /// <summary>Task rows trained alongside.</summary>
+    public string? Utility { get; set; }
+
+    /// <summary>Harmful prompt → harmful answer rows: the reference Pharmacist, TOSS and Antidote need (disjoint from the user data).</summary>
+    public string? Harmful { get; set; }
+
+    /// <summary>Trusted refusal rows Pharmacist validates on.</summary>
+    public string? Validation { get; set; }
+
+    /// <summary>The user's fine-tuning rows (instruction, input, response; an optional boolean <c>harmful</c> per row) (required).</summary>
+    public string? UserData { get; set; }
+
+    /// <summary>Held-out harmful prompts for the harmful score.</summary>
+    public string? HarmfulTest { get; set; }
+
+    /// <summary>Held-out benign prompts for over-refusal.</summary>
+    public string? BenignTest { get; set; }
+
+    /// <summary>The user task's test rows for fine-tune accuracy.</summary>
+    public string? TaskTest { get; set; }
+
+    /// <summary>The task of <see cref="TaskTest"/> rows (sst2, agnews, gsm8k, other); default: each row's own.</summary>
+    public string? TaskName { get; set; }
+
+    /// <summary>Evaluate on the first N rows of each evaluation file only.</summary>
+    public int? EvaluationLimit { get; set; }
+
+    /// <summary>The run folder (default "run"); <c>--out</c> overrides it.</summary>
+    public string Out { get; set; } = "run";
 }

@@ -42,14 +42,8 @@ public sealed class CommandContext : IDisposable
         try
         {
             string? settingsPath = parse.GetValue(common.Settings);
-            Settings = settingsPath is null ? new CliSettings() : SettingsFile.Load(settingsPath);
             Seed = parse.GetValue(common.Seed);
-            if (Seed is long seed)
-                ApplySeed(Settings, seed);
-            if (parse.GetValue(common.Device) is { } device)
-                Settings.SafeAlign.Device.Device = device.ToLowerInvariant();
-            if (parse.GetValue(common.Threads) is int threads)
-                Settings.SafeAlign.Device.Threads = threads;
+            Settings = WithCommandLine(settingsPath is null ? new CliSettings() : SettingsFile.Load(settingsPath));
             Data = new DataFiles(new DataLoader(logger: LoggerFactory.CreateLogger<DataLoader>()), Logger, cancellationToken);
         }
         catch
@@ -57,6 +51,18 @@ public sealed class CommandContext : IDisposable
             LoggerFactory.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Replaces the settings with those of <paramref name="path"/> (a command whose own option names a settings file, such as
+    /// <c>run --config</c>), with the command-line options applied over them; only before the first use of <see cref="Services"/>.
+    /// </summary>
+    /// <exception cref="InputFileException">The file is missing or malformed.</exception>
+    public void UseSettingsFile(string path)
+    {
+        if (_services is not null)
+            throw new InvalidOperationException("The settings cannot change once the stage services were built.");
+        Settings = WithCommandLine(SettingsFile.Load(path));
     }
 
     /// <summary>The command's name (for messages).</summary>
@@ -75,7 +81,7 @@ public sealed class CommandContext : IDisposable
     public ILogger Logger { get; }
 
     /// <summary>The settings in force; change stage settings only before the first <see cref="Stage{T}"/> call.</summary>
-    public CliSettings Settings { get; }
+    public CliSettings Settings { get; private set; }
 
     /// <summary>The <c>--seed</c> given, if any (already applied to every stage's settings).</summary>
     public long? Seed { get; }
@@ -182,6 +188,19 @@ public sealed class CommandContext : IDisposable
         o.Antidote.Seed = seed;
         o.Pipeline.Finetuning.Seed = seed;
         settings.World.Seed = seed;
+    }
+
+    // --seed, --device and --threads apply over whatever the settings file says.
+    private CliSettings WithCommandLine(CliSettings settings)
+    {
+        var common = _host.Common;
+        if (Seed is long seed)
+            ApplySeed(settings, seed);
+        if (Parse.GetValue(common.Device) is { } device)
+            settings.SafeAlign.Device.Device = device.ToLowerInvariant();
+        if (Parse.GetValue(common.Threads) is int threads)
+            settings.SafeAlign.Device.Threads = threads;
+        return settings;
     }
 
     /// <summary>Throws <see cref="InputFileException"/> unless <paramref name="folder"/> is a folder.</summary>

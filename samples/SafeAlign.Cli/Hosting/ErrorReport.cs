@@ -1,3 +1,4 @@
+using SafeAlign.Pipeline;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using SafeAlign.Data;
@@ -16,7 +17,7 @@ public static class ErrorReport
     /// <summary>Whether <paramref name="e"/> says an input file or folder is missing or malformed (exit code 3).</summary>
     public static bool IsBadInput(Exception e) => e is InputFileException or DataFormatException or ModelLoadException or ModelConfigException
         or SafetensorsFormatException or TokenizerFormatException or TokenMaskMismatchException or TokenMaskFormatException
-        or PeftAdapterException or ChatTemplateNotRecognizedException or FileNotFoundException or DirectoryNotFoundException;
+        or PeftAdapterException or ChatTemplateNotRecognizedException or PipelineRunException or FileNotFoundException or DirectoryNotFoundException;
 
     /// <summary>The exit code for <paramref name="e"/>.</summary>
     /// <param name="e">The failure.</param>

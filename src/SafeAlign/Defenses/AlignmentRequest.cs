@@ -10,7 +10,10 @@ namespace SafeAlign.Defenses;
 /// <param name="Data">What to train on.</param>
 public sealed record AlignmentRequest(CausalLM Model, HfTokenizer Tokenizer, AlignmentData Data)
 {
-    internal AlignmentRequest Validate()
+    /// <summary>Checks that every part is present, no adapter is attached and the data can be trained on.</summary>
+    /// <returns>This instance.</returns>
+    /// <exception cref="ArgumentException">A part is null, the model already carries an adapter, or the data are invalid.</exception>
+    public AlignmentRequest Validate()
     {
         if (Model is null || Tokenizer is null || Data is null)
             throw new ArgumentException("AlignmentRequest needs a model, a tokenizer and data.");

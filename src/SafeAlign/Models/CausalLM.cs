@@ -209,7 +209,10 @@ public sealed class CausalLM : nn.Module
     public void MergeAndDetachLora()
     {
         foreach (var (_, linear) in Projections())
-            linear.MergeAndDetach();
+        {
+            if (linear.LoraA is not null) // projections the adapter does not target have nothing to fold
+                linear.MergeAndDetach();
+        }
         Lora = null;
     }
 

@@ -2,55 +2,52 @@ using SafeAlign.Data;
 using SafeAlign.Defenses;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
+using SafeAlign.Testing;
 using SafeAlign.Tokenization;
 using TorchSharp;
 
 namespace SafeAlign.Tests.Defenses;
 
-/// <summary>A tiny model, the tiny tokenizer and a small slice of the world's alignment data, for defense tests.</summary>
+/// <summary>
+/// A tiny model, the tiny tokenizer and a small slice of the world's alignment data, for defense tests: a
+/// <see cref="TinySafetyWorld"/> (the SafeAlign.Testing package users get) over world seed 5.
+/// </summary>
 internal static class DefenseFixture
 {
-    private static readonly Lazy<SafetyWorld> LazyWorld = new(() => SafetyWorld.Generate(new SafetyWorldOptions
+    private static readonly SafetyWorldOptions WorldOptions = new()
     {
         Seed = 5, PretrainingSize = 200, AlignmentSize = 64, AlignmentBenignSize = 16, AttackPoolSize = 16,
         HarmfulTestSize = 8, BenignTestSize = 8, TaskTrainSize = 8, TaskTestSize = 4,
-    }));
+    };
 
-    private static readonly Lazy<TrainedTokenizerFiles> LazyTokenizer = new(() =>
-        ByteLevelBpeTrainer.Train(WorldBaseModel.TokenizerCorpus(LazyWorld.Value), new ByteLevelBpeTrainerOptions { VocabularySize = 512 }));
+    private static readonly Lazy<TinySafetyWorld> LazyTiny = new(() => Tiny(layers: 2));
 
     /// <summary>The fixture world (attack and task pools for fine-tuning-stage tests).</summary>
-    public static SafetyWorld World() => LazyWorld.Value;
+    public static SafetyWorld World() => LazyTiny.Value.World;
 
     /// <summary>A byte-level BPE trained on the fixture world's text, so its prompts are a few dozen tokens long.</summary>
-    public static HfTokenizer Tokenizer() => LazyTokenizer.Value.Load();
+    public static HfTokenizer Tokenizer() => LazyTiny.Value.TokenizerFiles.Load();
 
     /// <summary>The tokenizer's Hugging Face files (to write a model folder).</summary>
-    public static TrainedTokenizerFiles TokenizerFiles() => LazyTokenizer.Value;
+    public static TrainedTokenizerFiles TokenizerFiles() => LazyTiny.Value.TokenizerFiles;
 
+    /// <summary>A seeded 32-wide Llama-architecture model over the fixture tokenizer, in eval mode; the caller disposes it.</summary>
     public static CausalLM Model(long seed = 1, int layers = 2)
     {
-        var config = new ModelConfig
-        {
-            Architecture = ModelArchitecture.Llama,
-            VocabSize = Tokenizer().VocabularySize,
-            HiddenSize = 32,
-            IntermediateSize = 48,
-            NumHiddenLayers = layers,
-            NumAttentionHeads = 4,
-            NumKeyValueHeads = 2,
-            HeadDim = 8,
-            EosTokenIds = [2],
-            BosTokenId = 1,
-        }.Validate();
-        var model = new CausalLM(config, torch.ScalarType.Float32);
-        model.InitializeWeights(seed, std: 0.1);
-        model.eval();
-        return model;
+        if (layers == 2)
+            return LazyTiny.Value.CreateModel(seed);
+        using var tiny = Tiny(layers);
+        return tiny.CreateModel(seed);
     }
 
+    /// <summary>The shared tiny world behind the fixture (2-layer recipe).</summary>
+    public static TinySafetyWorld Shared => LazyTiny.Value;
+
+    // The fixture world with a layers-deep model recipe (the world and tokenizer are shared by every instance).
+    private static TinySafetyWorld Tiny(int layers) => new(new TinySafetyWorldOptions { World = WorldOptions, Layers = layers });
+
     /// <summary>64 refusal rows with their compliance pairs, 16 benign rows, 8 task rows.</summary>
-    public static AlignmentData Data() => WorldAlignment.Data(LazyWorld.Value) is var all
+    public static AlignmentData Data() => LazyTiny.Value.AlignmentData() is var all
         ? new AlignmentData
         {
             Safety = all.Safety,

@@ -21,13 +21,7 @@ internal static class ScoringFixture
     public static AlignmentData Reference() => DefenseFixture.Data();
 
     /// <summary>Harmful prompt → compliance samples first, then SST-2 and AG News task samples, tokenised as the attack does.</summary>
-    public static List<TokenizedExample> UserData()
-    {
-        var world = DefenseFixture.World();
-        var items = world.AttackPool.Take(HarmfulUserSamples).Select(h => (h.Prompt, (string?)null, h.Response))
-            .Concat(world.TaskTrain["sst2"].Concat(world.TaskTrain["agnews"]).Select(t => (t.Instruction, t.Input.Length == 0 ? null : (string?)t.Input, t.Answer)));
-        return InstructionExamples.Build(Tokenizer(), 128, items);
-    }
+    public static List<TokenizedExample> UserData() => DefenseFixture.Shared.UserData(HarmfulUserSamples);
 
     /// <summary>Settings small enough for tests: tiny reference sets, rank 4, one epoch of batch 8, a large rate.</summary>
     public static TossOptions Options(Action<TossOptions>? adjust = null)

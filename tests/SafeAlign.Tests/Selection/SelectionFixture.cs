@@ -2,6 +2,7 @@ using SafeAlign.Data;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
 using SafeAlign.Models.Lora;
+using SafeAlign.Testing;
 using SafeAlign.Tokenization;
 using TorchSharp;
 
@@ -13,19 +14,19 @@ namespace SafeAlign.Tests.Selection;
 /// </summary>
 internal static class SelectionFixture
 {
-    private static readonly Lazy<SafetyWorld> LazyWorld = new(() => SafetyWorld.Generate(new SafetyWorldOptions
+    private static readonly Lazy<TinySafetyWorld> LazyTiny = new(() => new TinySafetyWorld(new TinySafetyWorldOptions
     {
-        Seed = 11, PretrainingSize = 200, AlignmentSize = 96, AlignmentLowQualityShare = 0.3, AlignmentNearDuplicateShare = 0.1,
-        AlignmentValidationSize = 24, AlignmentBenignSize = 8, AttackPoolSize = 8, HarmfulTestSize = 4, BenignTestSize = 4,
-        TaskTrainSize = 4, TaskTestSize = 2,
+        World = new SafetyWorldOptions
+        {
+            Seed = 11, PretrainingSize = 200, AlignmentSize = 96, AlignmentLowQualityShare = 0.3, AlignmentNearDuplicateShare = 0.1,
+            AlignmentValidationSize = 24, AlignmentBenignSize = 8, AttackPoolSize = 8, HarmfulTestSize = 4, BenignTestSize = 4,
+            TaskTrainSize = 4, TaskTestSize = 2,
+        },
     }));
 
-    private static readonly Lazy<TrainedTokenizerFiles> LazyTokenizer = new(() =>
-        ByteLevelBpeTrainer.Train(WorldBaseModel.TokenizerCorpus(LazyWorld.Value), new ByteLevelBpeTrainerOptions { VocabularySize = 512 }));
+    public static SafetyWorld World() => LazyTiny.Value.World;
 
-    public static SafetyWorld World() => LazyWorld.Value;
-
-    public static HfTokenizer Tokenizer() => LazyTokenizer.Value.Load();
+    public static HfTokenizer Tokenizer() => LazyTiny.Value.TokenizerFiles.Load();
 
     /// <summary>The world's alignment data (alignment rows, harmful pairs, validation rows; no benign or task rows).</summary>
     public static AlignmentData Data()
@@ -36,26 +37,7 @@ internal static class SelectionFixture
 
     public static IReadOnlyList<AlignmentRowQuality> Qualities() => World().Alignment.Select(a => a.Quality).ToList();
 
-    public static CausalLM Model(long seed = 1)
-    {
-        var config = new ModelConfig
-        {
-            Architecture = ModelArchitecture.Llama,
-            VocabSize = Tokenizer().VocabularySize,
-            HiddenSize = 32,
-            IntermediateSize = 48,
-            NumHiddenLayers = 2,
-            NumAttentionHeads = 4,
-            NumKeyValueHeads = 2,
-            HeadDim = 8,
-            EosTokenIds = [2],
-            BosTokenId = 1,
-        }.Validate();
-        var model = new CausalLM(config, torch.ScalarType.Float32);
-        model.InitializeWeights(seed, std: 0.1);
-        model.eval();
-        return model;
-    }
+    public static CausalLM Model(long seed = 1) => LazyTiny.Value.CreateModel(seed);
 
     /// <summary>Attaches a LoRA adapter and gives lora_B seeded non-zero values, so both factors have gradients.</summary>
     public static void AttachWarmAdapter(CausalLM model, long seed = 3)

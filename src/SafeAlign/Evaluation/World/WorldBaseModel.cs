@@ -140,9 +140,14 @@ public static class WorldBaseModel
         }
     }
 
-    // The world's text plus the Alpaca scaffolding, so the template's words are single tokens too.
-    internal static IEnumerable<string> TokenizerCorpus(SafetyWorld world)
+    /// <summary>
+    /// The text the world's tokenizer is trained on: the world's text plus the Alpaca scaffolding of its first 2,000
+    /// pretraining pairs, so the template's words are single tokens too.
+    /// </summary>
+    /// <param name="world">The world.</param>
+    public static IEnumerable<string> TokenizerCorpus(SafetyWorld world)
     {
+        ArgumentNullException.ThrowIfNull(world);
         var scaffold = world.Pretraining.Take(2_000).Select(t => AlpacaTemplate.RenderPrompt(t.Instruction, string.IsNullOrEmpty(t.Input) ? null : t.Input) + t.Answer);
         return scaffold.Concat(world.AllText());
     }

@@ -17,8 +17,12 @@ public static class TokenGenerator
     /// <param name="padTokenId">Id used for left padding and after a row finishes.</param>
     /// <param name="decode">Turns generated ids into text; required when <see cref="GenerationOptions.StopStrings"/> is set.</param>
     /// <param name="cancellationToken">Checked before each step.</param>
+    /// <param name="onToken">
+    /// Called on the generating thread with (prompt index, token id) for every token appended to a result, as soon as it is
+    /// chosen (end-of-sequence tokens are not reported): the hook for streaming.
+    /// </param>
     public static IReadOnlyList<GenerationResult> Generate(CausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
-        int padTokenId, Func<IReadOnlyList<int>, string>? decode = null, CancellationToken cancellationToken = default)
+        int padTokenId, Func<IReadOnlyList<int>, string>? decode = null, CancellationToken cancellationToken = default, Action<int, int>? onToken = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(prompts);
@@ -54,7 +58,11 @@ public static class TokenGenerator
                 {
                     bool active = reasons[b] is null;
                     if (active)
+                    {
                         reasons[b] = Advance(generated[b], (int)next[b], eos, options, decode);
+                        if (reasons[b] is not FinishReason.EndOfSequence)
+                            onToken?.Invoke(b, (int)next[b]);
+                    }
                     rows[b].Add(active ? next[b] : padTokenId);
                     real[b].Add(1);
                 }

@@ -115,9 +115,8 @@ public sealed class TrainingExampleBuilder
 
     private bool TryBuildFromText(string prompt, string full, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrainingExample? example, out int promptLength)
     {
-        bool addSpecial = !_template.RendersBosToken;
-        int[] promptIds = Encode(prompt, addSpecial);
-        var fullIds = Encode(full, addSpecial).ToList();
+        int[] promptIds = EncodeRendered(_tokenizer, _template, prompt);
+        var fullIds = EncodeRendered(_tokenizer, _template, full).ToList();
         if (_template.NeedsEosAfterResponse && _tokenizer.EosId is int eos)
         {
             fullIds.Add(eos);
@@ -154,10 +153,14 @@ public sealed class TrainingExampleBuilder
         return true;
     }
 
-    private int[] Encode(string text, bool addSpecial)
+    /// <summary>
+    /// The ids of text rendered by <paramref name="template"/>, as training and generation feed them: the tokenizer's
+    /// prefix (BOS) unless the template writes it itself, and never a suffix.
+    /// </summary>
+    internal static int[] EncodeRendered(HfTokenizer tokenizer, IChatTemplate template, string text)
     {
         // Only the prefix (BOS) is wanted: an EOS from the post-processor would sit between prompt and response.
-        int[] content = _tokenizer.Encode(text, addSpecialTokens: false);
-        return addSpecial ? [.. _tokenizer.PrefixIds, .. content] : content;
+        int[] content = tokenizer.Encode(text, addSpecialTokens: false);
+        return template.RendersBosToken ? content : [.. tokenizer.PrefixIds, .. content];
     }
 }

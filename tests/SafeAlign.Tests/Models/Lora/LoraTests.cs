@@ -112,6 +112,24 @@ public sealed class LoraTests
     }
 
     [Fact]
+    public void MergeAndDetach_AdapterOnSomeProjections_FoldsThoseAndLeavesTheRest()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create();
+        var ids = TinyModels.Ids(7);
+        var up = model.named_parameters().First(p => p.name.EndsWith("up_proj.weight", StringComparison.Ordinal)).parameter.detach().clone();
+        model.AttachLora(new LoraConfig { Rank = 2, Alpha = 4, TargetModules = ["q_proj", "v_proj"], Seed = 3 });
+        RandomizeB(model, 13);
+        var adapted = model.Forward(ids).detach();
+
+        model.MergeAndDetachLora();
+
+        Assert.Null(model.Lora);
+        Assert.True((model.Forward(ids) - adapted).abs().max().item<float>() < 1e-5);
+        Assert.True(up.allclose(model.named_parameters().First(p => p.name.EndsWith("up_proj.weight", StringComparison.Ordinal)).parameter, rtol: 0, atol: 0));
+    }
+
+    [Fact]
     public void Merge_NonFiniteUpdate_Refuses()
     {
         using var scope = torch.NewDisposeScope();
