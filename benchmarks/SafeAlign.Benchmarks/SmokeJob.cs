@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Code;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
@@ -42,5 +43,8 @@ internal static class SmokeJob
 
     /// <summary>True when every parameter of the case has the first value its <c>[Params]</c> lists.</summary>
     public static bool IsFirstParameterSet(BenchmarkCase benchmark) =>
-        benchmark.Parameters.Items.All(p => p.Definition.Values.Length == 0 || Equals(p.Value, p.Definition.Values[0]));
+        benchmark.Parameters.Items.All(p => p.Definition.Values.Length == 0 || Equals(Unwrap(p.Value), Unwrap(p.Definition.Values[0])));
+
+    // BenchmarkDotNet keeps non-primitive parameter values (enums, for one) wrapped in an IParam.
+    private static object? Unwrap(object? value) => value is IParam param ? param.Value : value;
 }

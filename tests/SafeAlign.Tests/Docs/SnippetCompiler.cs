@@ -7,8 +7,8 @@ namespace SafeAlign.Tests.Docs;
 
 /// <summary>
 /// Compiles a docs snippet with Roslyn as a C# top-level program against the library, as docs/contributing.md describes:
-/// its leading using directives stay at the top; it sees the implicit usings of a console app and every public SafeAlign
-/// namespace; and the ambient variables below are declared before it unless it declares a variable of the same name.
+/// its leading using directives stay at the top; it sees the implicit usings of a console app and every public namespace of
+/// SafeAlign, SafeAlign.Testing and SafeAlign.Reporting; and the ambient variables below are declared before it unless it declares a variable of the same name.
 /// Nothing is emitted or run.
 /// </summary>
 internal static class SnippetCompiler
@@ -36,9 +36,12 @@ internal static class SnippetCompiler
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .ToList());
 
+    // The library and its companion projects whose namespaces snippets see without a using.
+    private static readonly Assembly[] SafeAlignAssemblies =
+        [typeof(SafeAlign.Models.CausalLM).Assembly, typeof(SafeAlign.Testing.TinySafetyWorld).Assembly, typeof(SafeAlign.Reporting.ExperimentCharts).Assembly];
+
     private static readonly Lazy<string> GlobalUsings = new(() =>
-        string.Join('\n', ImplicitUsings.Concat(typeof(SafeAlign.Models.CausalLM).Assembly.GetExportedTypes()
-                .Concat(typeof(SafeAlign.Testing.TinySafetyWorld).Assembly.GetExportedTypes())
+        string.Join('\n', ImplicitUsings.Concat(SafeAlignAssemblies.SelectMany(a => a.GetExportedTypes())
                 .Select(t => t.Namespace).OfType<string>().Distinct().Order(StringComparer.Ordinal))
             .Select(n => $"global using {n};")));
 
