@@ -16,8 +16,9 @@ charts lisa "attack lr 1e-4 × 4 epochs, cosine" $data/lisa.csv
 charts toss "attack lr 6e-5 × 4 epochs, cosine, token-mean loss" $data/toss.csv
 d=$data/defenses
 charts defenses "attack lr 6e-5 × 4 epochs, cosine" $d/pharmacist.csv,$d/vaccine.csv,$d/t-vaccine.csv,$d/repnoise.csv,$d/booster.csv,$d/booster-lambda.csv
-charts antidote-large "attack lr 1e-4 × 4 epochs, cosine" $data/antidote-large-lr.csv
+charts antidote-large "attack lr 1e-4 × 4 epochs, cosine; seeds 1–3" $data/antidote-large-lr.csv
 charts antidote-weak "attack lr 6e-5 × 4 epochs, cosine" $data/antidote-weak.csv
+charts antidote-default "default attack lr 1.5e-4 × 1 epoch; seeds 1–3" $data/antidote-default.csv
 dotnet samples/WorldExperiments/bin/Release/net10.0/WorldExperiments.dll --histogram-from $data/risk-histogram-s1-p0.2-toss-lr0.001.csv \
   --out "$work" --chart-note "seed 1, p = 0.2, SFT-aligned model, reference lr 1e-3, d = 0.1" > /dev/null
 cp "$work/risk-histogram-s1-p0.2-toss-lr0.001.png" $images/toss-risk-histogram.png
@@ -28,4 +29,6 @@ cp "$work/defenses/hs-vs-fa.png" $images/defenses-hs-vs-fa.png
 cp "$work/defenses/alignment-time.png" $images/defenses-alignment-time.png
 cp "$work/antidote-large/hs-vs-fa.png" $images/antidote-large-lr-hs-vs-fa.png
 cp "$work/antidote-weak/hs-vs-fa.png" $images/antidote-weak-hs-vs-fa.png
+cp "$work/antidote-default/hs-vs-p.png" $images/antidote-default-hs-vs-p.png
+cp "$work/antidote-large/hs-vs-p.png" $images/antidote-large-lr-hs-vs-p.png
 ls -l $images/*.png
