@@ -103,4 +103,26 @@ public sealed class RowPruningTests
         Assert.Throws<ArgumentException>(() => RowPruning.Apply(weight, indices.to(torch.int32)));
         Assert.Throws<ArgumentException>(() => RowPruning.Apply(weight, indices.t()));
     }
+
+    [Fact]
+    public void Apply_ManyMatrices_EqualsOneAtATime_AndChecksAllBeforeChangingAny()
+    {
+        using var scope = torch.NewDisposeScope();
+        var a = torch.randn([3, 8], generator: new torch.Generator(1));
+        var b = torch.randn([8, 3], generator: new torch.Generator(2)).to(torch.float64);
+        var ia = RowPruning.TopPerRow(a.abs(), 2);
+        var ib = RowPruning.TopPerRow(b.abs(), 1);
+        var (a1, b1) = (a.clone(), b.clone());
+        RowPruning.Apply(a1, ia);
+        RowPruning.Apply(b1, ib);
+
+        var (a2, b2) = (a.clone(), b.clone());
+        RowPruning.Apply([(a2, ia), (b2, ib)]);
+
+        Assert.True(a1.allclose(a2, 0, 0));
+        Assert.True(b1.allclose(b2, 0, 0)); // a second dtype gets its own zero
+        var (a3, b3) = (a.clone(), b.clone());
+        Assert.Throws<ArgumentException>(() => RowPruning.Apply([(a3, ia), (b3, ia)]));   // the second pair is bad
+        Assert.True(a3.allclose(a, 0, 0));                                                        // so the first was not touched
+    }
 }

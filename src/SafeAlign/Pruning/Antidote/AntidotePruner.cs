@@ -124,8 +124,7 @@ public sealed class AntidotePruner : IPostFinetunePruner
                 masks.Add(target.Parameter, selection, weight.shape[1]);
             }
             // Every mask is known: from here on nothing is cancelled, so a cancellation never leaves a half-pruned model.
-            foreach (var target in targets)
-                RowPruning.Apply(target.Weight, masks.Indices(target.Parameter));
+            RowPruning.Apply(targets.Select(t => (t.Weight, masks.Indices(t.Parameter))).ToList());
         }
         catch
         {
