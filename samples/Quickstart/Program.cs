@@ -16,6 +16,7 @@ using SafeAlign.Pipeline;
 using SafeAlign.Pruning;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
+using SafeAlign.Training;
 using Spectre.Console;
 
 var settings = QuickstartSettings.Parse(args);
@@ -79,7 +80,7 @@ await AnsiConsole.Progress()
     .StartAsync(async context =>
     {
         var baseTask = context.AddTask("base model (trained once, then cached)", maxValue: 1);
-        baseFolder = WorldBaseModel.GetOrTrain(world, progress: new Relay<SafeAlign.Training.TrainingProgress>(p =>
+        baseFolder = WorldBaseModel.GetOrTrain(world, progress: new SynchronousProgress<TrainingProgress>(p =>
         {
             baseTask.MaxValue = p.TotalSteps;
             baseTask.Value = p.Step;
@@ -95,7 +96,7 @@ await AnsiConsole.Progress()
                 Evaluation = evaluation,
                 HarmfulUserRows = isHarmful,
             };
-            var result = await pipeline.RunAsync(request, new Relay<PipelineProgress>(p =>
+            var result = await pipeline.RunAsync(request, new SynchronousProgress<PipelineProgress>(p =>
             {
                 double fraction = p.Step is int step && p.TotalSteps is int total && total > 0 ? (double)step / total : 0;
                 task.Value = (int)p.Stage + fraction;
@@ -148,10 +149,4 @@ internal sealed record QuickstartSettings(long Seed, string Device, int Evaluati
         }
         return settings;
     }
-}
-
-/// <summary>Reports synchronously, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
-internal sealed class Relay<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

@@ -7,6 +7,7 @@ using SafeAlign.Data;
 using SafeAlign.Evaluation;
 using SafeAlign.Models.Generation;
 using SafeAlign.Pipeline;
+using SafeAlign.Training;
 
 namespace SafeAlign.Cli.Commands;
 
@@ -70,7 +71,10 @@ public static class RunCommand
             }
             var pipeline = new SafetyPipeline(stages, options.Pipeline, evaluator, options.Device, context.LoggerFactory);
             var request = new SafetyPipelineRequest(model, data, userData, runFolder) { Evaluation = evaluation, HarmfulUserRows = harmful };
-            var result = await pipeline.RunAsync(request, new PipelineLog(context), context.CancellationToken).ConfigureAwait(false);
+            // Pipeline progress as log lines (stage messages; training steps every LogEvery steps).
+            var log = context.Progress("run", "pipeline");
+            var progress = new SynchronousProgress<PipelineProgress>(p => log.Report($"{p.Stage}: {p.Message}"));
+            var result = await pipeline.RunAsync(request, progress, context.CancellationToken).ConfigureAwait(false);
 
             var report = new JsonObject
             {
@@ -97,12 +101,4 @@ public static class RunCommand
         ["over_refusal"] = evaluation.OverRefusal is { } refusal ? Reports.Rate(refusal) : null,
         ["accuracy"] = evaluation.FinetuneAccuracy is { } fa ? Reports.Rate(fa) : null,
     };
-
-    // Pipeline progress as log lines (stage messages; training steps every LogEvery steps).
-    private sealed class PipelineLog(CommandContext context) : IProgress<PipelineProgress>
-    {
-        private readonly IProgress<string> _log = context.Progress("run", "pipeline");
-
-        public void Report(PipelineProgress value) => _log.Report($"{value.Stage}: {value.Message}");
-    }
 }

@@ -11,6 +11,7 @@ using SafeAlign.Models;
 using SafeAlign.Models.Lora;
 using SafeAlign.Selection;
 using SafeAlign.Tokenization;
+using SafeAlign.Training;
 
 namespace SafeAlign.Cli.Hosting;
 
@@ -148,7 +149,7 @@ public sealed class CommandContext : IDisposable
         Task.Factory.StartNew(work, CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>A progress sink that logs each message synchronously (no posting to another thread after the command ends).</summary>
-    public IProgress<string> Progress(string stage, string name) => new LogProgress(message => Log.StageProgress(Logger, stage, name, message));
+    public IProgress<string> Progress(string stage, string name) => new SynchronousProgress<string>(message => Log.StageProgress(Logger, stage, name, message));
 
     /// <summary>Writes a command's result object to stdout, indented.</summary>
     public void WriteResult(JsonNode result)
@@ -236,10 +237,5 @@ public sealed class CommandContext : IDisposable
                 property.SetValue(options, property.GetValue(chosen));
         });
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
-    }
-
-    private sealed class LogProgress(Action<string> log) : IProgress<string>
-    {
-        public void Report(string value) => log(value);
     }
 }

@@ -258,10 +258,10 @@ public sealed class SafetyPipeline
 
         public PipelineEvaluation? Final { get; set; }
 
-        public IProgress<string> Messages(PipelineStage stage) => new Relay<string>(m => progress?.Report(new PipelineProgress(stage, m)));
+        public IProgress<string> Messages(PipelineStage stage) => new SynchronousProgress<string>(m => progress?.Report(new PipelineProgress(stage, m)));
 
         public IProgress<TrainingProgress> Training(PipelineStage stage) =>
-            new Relay<TrainingProgress>(t => progress?.Report(new PipelineProgress(stage, FormattableString.Invariant($"step {t.Step}/{t.TotalSteps}, loss {t.Loss:F4}"), t.Step, t.TotalSteps)));
+            new SynchronousProgress<TrainingProgress>(t => progress?.Report(new PipelineProgress(stage, FormattableString.Invariant($"step {t.Step}/{t.TotalSteps}, loss {t.Loss:F4}"), t.Step, t.TotalSteps)));
 
         /// <summary>
         /// Runs a stage, reuses it from the folder (same key, artefacts present, every earlier stage reused), or records it
@@ -300,11 +300,5 @@ public sealed class SafetyPipeline
             Records.Add(record);
             folder.WriteSummary(Records, Aligned, Final);
         }
-    }
-
-    // Progress<T> posts to the thread pool; the pipeline's reports must arrive in order, so relay them synchronously.
-    private sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
