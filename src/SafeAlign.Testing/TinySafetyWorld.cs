@@ -6,7 +6,6 @@ using SafeAlign.Defenses;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
-using SafeAlign.Models.Safetensors;
 using SafeAlign.Pruning;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
@@ -198,8 +197,7 @@ public sealed class TinySafetyWorld : IDisposable
         Directory.CreateDirectory(temp);
         try
         {
-            File.WriteAllText(Path.Combine(temp, "config.json"), model.Config.ToJson());
-            SafetensorsWriter.Save(Path.Combine(temp, SafetensorsCheckpoint.SingleFileName), model.state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
+            model.SavePretrained(temp);
             TokenizerFiles.Save(temp);
             if (Directory.Exists(full))
                 Directory.Delete(full);

@@ -1,6 +1,5 @@
 using SafeAlign.Cli.Hosting;
 using SafeAlign.Models;
-using SafeAlign.Models.Safetensors;
 
 namespace SafeAlign.Cli.Files;
 
@@ -27,8 +26,7 @@ public static class ModelFolders
             throw new InvalidOperationException("The model still has an adapter attached; merge it (MergeAndDetachLora) before saving a merged folder.");
         Replace(target, temp =>
         {
-            File.WriteAllText(Path.Combine(temp, "config.json"), model.Config.ToJson());
-            SafetensorsWriter.Save(Path.Combine(temp, SafetensorsCheckpoint.SingleFileName), model.state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
+            model.SavePretrained(temp);
             foreach (string file in Directory.EnumerateFiles(sourceFolder).Where(f => CompanionFiles.Contains(Path.GetFileName(f))))
                 File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
         });

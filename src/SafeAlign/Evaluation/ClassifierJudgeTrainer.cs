@@ -1,6 +1,5 @@
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
-using SafeAlign.Models.Safetensors;
 using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using Microsoft.Extensions.Logging;
@@ -142,8 +141,7 @@ public static class ClassifierJudgeTrainer
         Directory.CreateDirectory(temp);
         try
         {
-            File.WriteAllText(Path.Combine(temp, "config.json"), model.Config.ToJson());
-            SafetensorsWriter.Save(Path.Combine(temp, SafetensorsCheckpoint.SingleFileName), model.state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
+            model.SavePretrained(temp);
             foreach (string name in TokenizerFiles.Where(n => File.Exists(Path.Combine(tokenizerFolder, n))))
                 File.Copy(Path.Combine(tokenizerFolder, name), Path.Combine(temp, name));
             if (Directory.Exists(full))

@@ -86,6 +86,24 @@ public sealed class CausalLM : nn.Module
     }
 
     /// <summary>
+    /// Writes this model's <c>config.json</c> and its weights as one <c>model.safetensors</c> into <paramref name="folder"/>
+    /// (created when missing), the pair <see cref="FromPretrained"/> reads back; each file is written atomically. Tokenizer
+    /// files are the caller's; a caller that needs the whole folder to appear at once writes it under a temporary name and renames it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A LoRA adapter is attached (merge or detach it first).</exception>
+    public void SavePretrained(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        if (Lora is not null)
+            throw new InvalidOperationException("The model carries a LoRA adapter; merge (MergeAndDetachLora) or detach it before saving a model folder.");
+        Directory.CreateDirectory(folder);
+        string config = Path.Combine(folder, "config.json"), temp = config + ".tmp-" + Guid.NewGuid().ToString("N");
+        File.WriteAllText(temp, Config.ToJson());
+        File.Move(temp, config, overwrite: true);
+        SafetensorsWriter.Save(Path.Combine(folder, SafetensorsCheckpoint.SingleFileName), state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>
     /// Initialises every weight for training from scratch, as HF's <c>_init_weights</c>: normal(0, 0.02)
     /// linears and embedding, zero biases, unit norms. Deterministic for a seed.
     /// </summary>

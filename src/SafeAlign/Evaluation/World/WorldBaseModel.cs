@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeAlign.Data;
 using SafeAlign.Models;
-using SafeAlign.Models.Safetensors;
 using SafeAlign.Tokenization;
 using SafeAlign.Tokenization.Templates;
 using SafeAlign.Training;
@@ -123,8 +122,7 @@ public static class WorldBaseModel
                 LogEvery = 25,
             }, logger as ILogger<Trainer>);
             var report = trainer.Run(model, examples, progress: progress, cancellationToken: cancellationToken);
-            File.WriteAllText(Path.Combine(temp, "config.json"), config.ToJson());
-            SafetensorsWriter.Save(Path.Combine(temp, SafetensorsCheckpoint.SingleFileName), model.state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
+            model.SavePretrained(temp);
             File.WriteAllText(Path.Combine(temp, DoneMarker),
                 $$"""{"world_version": {{SafetyWorld.Version}}, "seed": {{world.Options.Seed}}, "steps": {{report.Steps}}, "final_loss": {{report.Losses[^1].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}}, "seconds": {{report.Elapsed.TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)}}}""");
             if (Directory.Exists(folder))
