@@ -2,7 +2,7 @@
 // for each attack learning rate and harmful ratio p restore the aligned weights, run the harmful fine-tuning
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
-//        [--skew 1] (alignment-set category Zipf exponent) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
+//        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
 //        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write
 //        grid.csv / grid.md; --loss picks the attack's loss normalisation for every cell (sample = TOSS's per-sample mean)
@@ -63,7 +63,7 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|");
 
 foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
-    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : 0 });
+    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AlignmentCategorySkew });
     var clock = Stopwatch.StartNew();
     string baseFolder = WorldBaseModel.GetOrTrain(world);
     double baseSeconds = clock.Elapsed.TotalSeconds;
@@ -146,7 +146,7 @@ async Task<int> RunGrid()
         World = seed => new SafetyWorldOptions
         {
             Seed = seed,
-            AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : 0,
+            AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AlignmentCategorySkew,
             AlignmentNearDuplicateShare = options.TryGetValue("--near-duplicates", out string? duplicates) ? double.Parse(duplicates, CultureInfo.InvariantCulture) : 0,
         },
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()

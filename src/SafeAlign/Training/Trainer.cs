@@ -67,6 +67,8 @@ public sealed class Trainer
 
         model.train();
         var losses = new List<double>(position.Losses);
+        IReadOnlyList<int[]>? epochBatches = null;
+        int epochOfBatches = -1;
         var pending = new List<Tensor>();
         int completed = position.Step, epoch = position.Epoch, batch = position.BatchInEpoch;
         long tokens = 0, tokensSinceReport = 0;
@@ -77,7 +79,8 @@ public sealed class Trainer
         {
             while (completed < totalSteps)
             {
-                int[] order = Order(data.Count, epoch);
+                if (epochBatches is null || epochOfBatches != epoch)
+                    (epochBatches, epochOfBatches) = (EpochBatches(data.Count, epoch), epoch);
                 int window = Math.Min(o.GradientAccumulationSteps, batchesPerEpoch - batch);
                 using (var stepScope = NewDisposeScope())
                 {
@@ -85,7 +88,7 @@ public sealed class Trainer
                     for (int micro = 0; micro < window; micro++, batch++)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        var examples = order.Skip(batch * o.BatchSize).Take(o.BatchSize).Select(i => data[i]).ToList();
+                        var examples = epochBatches[batch].Select(i => data[i]).ToList();
                         var collated = TrainingBatch.Collate(examples, o.PadTokenId, model.Device, o.MaxLength);
                         var loss = step.Step(model, collated, new StepContext(completed, micro, 1.0 / window) { Normalization = o.LossNormalization });
                         windowLoss = windowLoss is null ? loss.detach() : windowLoss + loss.detach();
@@ -165,13 +168,15 @@ public sealed class Trainer
         };
     }
 
-    // The same permutation for the same (seed, epoch), so a resumed run sees the data in the same order.
-    private int[] Order(int count, int epoch)
+    // The same batches for the same (seed, epoch), so a resumed run sees the data in the same order: ⌈N / batch⌉
+    // batches, each example once. (Length-grouped batches were tried for the world's base model: its mostly single-task
+    // batches left it at 51.5 % FA against 96 %.)
+    private IReadOnlyList<int[]> EpochBatches(int count, int epoch)
     {
         int[] order = Enumerable.Range(0, count).ToArray();
         if (_options.Shuffle)
             new Random(unchecked((int)(_options.Seed * 1_000_003L + epoch))).Shuffle(order);
-        return order;
+        return order.Chunk(_options.BatchSize).ToArray();
     }
 
     // One host read for all steps since the last report.

@@ -41,7 +41,11 @@ public sealed record AlignmentRow(SafetyExample Example, AlignmentRowQuality Qua
 public sealed class SafetyWorld
 {
     /// <summary>Bumped whenever generation changes, so cached base models are rebuilt.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
+
+    // The random streams keep v4's salt: v5 changed only the GSM8K operands (same number of draws), so every prompt,
+    // split and other task row is the one v4 drew.
+    private const int StreamSalt = 4;
 
     /// <summary>Task names, as <see cref="TaskExample.Task"/> holds them.</summary>
     public static readonly IReadOnlyList<string> Tasks = ["sst2", "agnews", "gsm8k", "alpaca"];
@@ -97,7 +101,7 @@ public sealed class SafetyWorld
     {
         options = (options ?? new SafetyWorldOptions()).Validate();
         // One random stream per part, so resizing one split leaves the others (and the pretraining corpus) as they were.
-        Random Stream(int part) => new(unchecked((int)(options.Seed * 7919 + Version * 104_729 + part)));
+        Random Stream(int part) => new(unchecked((int)(options.Seed * 7919 + StreamSalt * 104_729 + part)));
 
         var (trainGoals, testGoals) = HarmfulGoals(Stream(1));
         var (benignTrainGoals, benignTestGoals) = BenignGoals(Stream(2));
@@ -319,8 +323,9 @@ public sealed class SafetyWorld
             case "gsm8k":
             {
                 string name = Pick(random, WorldLexicon.Names), things = Pick(random, WorldLexicon.Things);
-                // Small operands: the tiny base model must be able to learn the arithmetic (base FA ≥ 80 %).
-                int a = random.Next(2, 21), b = random.Next(1, 10);
+                // Single-digit operands (v5; v4 had a = 2–20): the tiny base model must be able to learn the arithmetic
+                // (base FA ≥ 80 %), and v4's 171 + 126 facts left GSM8K at 29–44 %.
+                int a = random.Next(1, 10), b = random.Next(1, 10);
                 bool add = random.Next(2) == 0;
                 if (!add && b > a)
                     (a, b) = (b, a);

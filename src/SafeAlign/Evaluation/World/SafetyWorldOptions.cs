@@ -25,11 +25,12 @@ public sealed class SafetyWorldOptions
     public double AlignmentLowQualityShare { get; set; } = 0.15;
 
     /// <summary>
-    /// Zipf exponent of the alignment set's category frequencies (default 0: uniform). With s &gt; 0 the k-th category
+    /// Zipf exponent of the alignment set's category frequencies (default 1; 0 = uniform). With s &gt; 0 the k-th category
     /// (in <see cref="Data.BeaverTailsCategories"/> order) gets weight (k + 1)^−s, as real alignment sets cover
-    /// categories unevenly; the attack pool and test prompts stay uniform.
+    /// categories unevenly; the attack pool and test prompts stay uniform. Unevenly aligned categories break one after
+    /// another under the attack, which keeps the harmful score graded in p across seeds (docs/world.md).
     /// </summary>
-    public double AlignmentCategorySkew { get; set; }
+    public double AlignmentCategorySkew { get; set; } = 1;
 
     /// <summary>
     /// Near-duplicate rows added to the alignment set, as a share of <see cref="AlignmentSize"/> (default 0: none). Each

@@ -30,7 +30,10 @@ public sealed class WorldBaseModelOptions
     /// <summary>Longest training sequence in tokens (default 128).</summary>
     public int MaxLength { get; set; } = 128;
 
-    /// <summary>Pretraining optimizer steps (default 450).</summary>
+    /// <summary>
+    /// Pretraining optimizer steps (default 450, 1.2 epochs of the corpus). Shorter recipes were tried on world v5, seed 1:
+    /// 300 steps at lr 2e-3 left base FA at 78 %; 300 at 3e-3 gave 90 %, but SFT alignment then cost it 6.5 points (> 5).
+    /// </summary>
     public int Steps { get; set; } = 450;
 
     /// <summary>Pretraining batch size (default 64).</summary>
