@@ -23,7 +23,7 @@ var settings = QuickstartSettings.Parse(args);
 var clock = Stopwatch.StartNew();
 
 // The library's stages, as an app gets them: AddSafeAlign with options (world-scaled defaults, shortened for a
-// ten-minute run: one alignment epoch, one selector epoch, 500 calibration rows, half the alignment rows; see
+// ten-minute run: one alignment epoch, one selector epoch, 500 calibration rows, half the benign rows; see
 // samples/Quickstart/README.md).
 var services = new ServiceCollection()
     .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
@@ -45,9 +45,10 @@ using var provider = services.BuildServiceProvider();
 var options = provider.GetRequiredService<SafeAlignOptions>();
 var device = SafeAlignDevice.Resolve(options.Device, provider.GetRequiredService<ILogger<SafetyPipeline>>());
 
-// Half the world's alignment and benign rows (1,000 each): the base model's pretraining corpus does not depend on them,
-// so the cached base model is the same one the docs' experiments use.
-var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed, AlignmentSize = 1_000, AlignmentBenignSize = 1_000 });
+// Half the world's benign alignment rows (1,000): the base model's pretraining corpus does not depend on them, so the
+// cached base model is the one the docs' experiments use. (Halving the harmful rows too left Pharmacist's 400-row
+// subset too small for one epoch of Vaccine: aligned HS 90 %.)
+var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed, AlignmentBenignSize = 1_000 });
 var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = settings.HarmfulRatio, Seed = settings.Seed });
 var (userRows, isHarmful) = attack.BuildUserRows(world.AttackPool, world.TaskTrain["sst2"]);
 var evaluation = new PipelineEvaluationSet(
