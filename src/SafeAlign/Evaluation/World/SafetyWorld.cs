@@ -43,8 +43,8 @@ public sealed class SafetyWorld
     /// <summary>Bumped whenever generation changes, so cached base models are rebuilt.</summary>
     public const int Version = 5;
 
-    // The random streams keep v4's salt: v5 changed only the GSM8K operands (same number of draws), so every prompt,
-    // split and other task row is the one v4 drew.
+    // The random streams keep v4's salt: v5 changed only the GSM8K operands (same number of draws), so for the same
+    // options every prompt, split and other task row is the one v4 drew (v5's default skew of 1 draws another alignment set).
     private const int StreamSalt = 4;
 
     /// <summary>Task names, as <see cref="TaskExample.Task"/> holds them.</summary>
