@@ -48,6 +48,8 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     options[args[i]] = args[i + 1];
 double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
+// --skew, else the world's default.
+double Skew() => options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AlignmentCategorySkew;
 if (options.TryGetValue("--charts-from", out string? chartSources))
     return ChartsFrom(chartSources);
 if (options.TryGetValue("--histogram-from", out string? riskSource))
@@ -63,7 +65,7 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|");
 
 foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
-    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AlignmentCategorySkew });
+    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = Skew() });
     var clock = Stopwatch.StartNew();
     string baseFolder = WorldBaseModel.GetOrTrain(world);
     double baseSeconds = clock.Elapsed.TotalSeconds;
@@ -146,7 +148,7 @@ async Task<int> RunGrid()
         World = seed => new SafetyWorldOptions
         {
             Seed = seed,
-            AlignmentCategorySkew = options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AlignmentCategorySkew,
+            AlignmentCategorySkew = Skew(),
             AlignmentNearDuplicateShare = options.TryGetValue("--near-duplicates", out string? duplicates) ? double.Parse(duplicates, CultureInfo.InvariantCulture) : 0,
         },
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()
