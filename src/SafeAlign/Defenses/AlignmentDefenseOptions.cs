@@ -43,6 +43,18 @@ public class AlignmentDefenseOptions
     /// <summary>Gradient-norm clip (default 1; 0 turns it off).</summary>
     public double MaxGradNorm { get; set; } = 1;
 
+    /// <summary>
+    /// Forward passes per batch, formed by prompt template and length (<see cref="TrainerOptions.LengthSortedSplits"/>;
+    /// default 2): the same gradient with less padding, for SFT (the other defenses take the batch whole).
+    /// </summary>
+    public int LengthSortedSplits { get; set; } = 2;
+
+    /// <summary>
+    /// Compute the prompt prefix the rows of a pass share (the template's header) once (<see cref="TrainerOptions.ShareCommonPrefix"/>;
+    /// default true): the same gradient for less work, for SFT.
+    /// </summary>
+    public bool ShareCommonPrefix { get; set; } = true;
+
     /// <summary>Seed of the adapter initialisation, data order and any sampling the method does (default 42).</summary>
     public long Seed { get; set; } = 42;
 
@@ -64,6 +76,8 @@ public class AlignmentDefenseOptions
         WarmupRatio = WarmupRatio,
         WeightDecay = WeightDecay,
         MaxGradNorm = MaxGradNorm,
+        LengthSortedSplits = LengthSortedSplits,
+        ShareCommonPrefix = ShareCommonPrefix,
         PadTokenId = padTokenId,
         Seed = Seed,
         LogEvery = LogEvery,

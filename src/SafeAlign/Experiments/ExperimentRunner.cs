@@ -147,7 +147,8 @@ public sealed class ExperimentRunner
         {
             Samples = options.Samples, HarmfulRatio = p, LoraRank = options.LoraRank, LoraAlpha = options.LoraAlpha, LearningRate = options.LearningRate,
             Epochs = options.Epochs, Schedule = options.Schedule, WarmupRatio = options.WarmupRatio, WeightDecay = options.WeightDecay,
-            BatchSize = options.BatchSize, MaxLength = options.MaxLength, LossNormalization = options.LossNormalization, Seed = seed,
+            BatchSize = options.BatchSize, MaxLength = options.MaxLength, LossNormalization = options.LossNormalization,
+            LengthSortedSplits = options.LengthSortedSplits, ShareCommonPrefix = options.ShareCommonPrefix, Seed = seed,
         }, _loggerFactory.CreateLogger<Trainer>());
         var clock = Stopwatch.StartNew();
         IReadOnlyList<TokenizedExample> examples = attack.BuildExamples(tokenizer, world.AttackPool, world.TaskTrain[grid.Task]);

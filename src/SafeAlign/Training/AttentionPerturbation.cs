@@ -53,7 +53,7 @@ public static class AttentionPerturbation
                 return target;
             }))
             {
-                loss = TokenLoss.Mean(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+                loss = TokenLoss.Normalized(model, batch);
             }
             var gradients = autograd.grad([loss * lossScale], chosen.Select(l => targets[l]).ToList());
             var byLayer = new Dictionary<int, Tensor>(chosen.Length);
@@ -117,7 +117,7 @@ public static class AttentionPerturbation
         var epsilon = Perturbation(gradients, rho);
         Tensor loss;
         using (Inject(model, epsilon))
-            loss = TokenLoss.Mean(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+            loss = TokenLoss.Normalized(model, batch);
         (loss * lossScale).backward();
         return loss.detach().MoveToOuterDisposeScope();
     }

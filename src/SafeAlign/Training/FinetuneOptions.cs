@@ -43,6 +43,18 @@ public class FinetuneOptions
     /// </summary>
     public TokenLossNormalization LossNormalization { get; set; } = TokenLossNormalization.TokenMean;
 
+    /// <summary>
+    /// Forward passes per batch, formed by prompt template and length (<see cref="TrainerOptions.LengthSortedSplits"/>;
+    /// default 2): the same gradient with less padding, for the supervised step (other steps take the batch whole).
+    /// </summary>
+    public int LengthSortedSplits { get; set; } = 2;
+
+    /// <summary>
+    /// Compute the prompt prefix the rows of a pass share (the template's header) once (<see cref="TrainerOptions.ShareCommonPrefix"/>;
+    /// default true): the same gradient for less work, for the supervised step.
+    /// </summary>
+    public bool ShareCommonPrefix { get; set; } = true;
+
     /// <summary>Seed of the data mix, the LoRA init and the data order.</summary>
     public long Seed { get; set; } = 43;
 
@@ -67,6 +79,8 @@ public class FinetuneOptions
             throw new ArgumentException($"{name}.BatchSize is {BatchSize}; expected at least 1.");
         if (MaxLength < 2)
             throw new ArgumentException($"{name}.MaxLength is {MaxLength}; expected at least 2.");
+        if (LengthSortedSplits < 1)
+            throw new ArgumentException($"{name}.LengthSortedSplits is {LengthSortedSplits}; expected at least 1.");
         if (!Enum.IsDefined(Schedule))
             throw new ArgumentException($"{name}.Schedule is {Schedule}; expected a defined LrSchedule.");
         if (!Enum.IsDefined(LossNormalization))

@@ -67,6 +67,8 @@ public sealed class Finetuner
         PadTokenId = padId,
         Seed = _options.Seed,
         LossNormalization = _options.LossNormalization,
+        LengthSortedSplits = _options.LengthSortedSplits,
+        ShareCommonPrefix = _options.ShareCommonPrefix,
         LogEvery = 10,
     };
 }

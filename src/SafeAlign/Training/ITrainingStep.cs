@@ -24,6 +24,16 @@ public interface ITrainingStep
     /// Default: none. T-Vaccine freezes the layers outside its sampled set this way.
     /// </summary>
     IEnumerable<Parameter> FrozenParameters() => [];
+
+    /// <summary>
+    /// Whether the step's loss is the supervised loss of its batch and nothing else, a sum over rows that
+    /// <see cref="TokenLoss.Normalized(CausalLM, TrainingBatch, TokenLossNormalization)"/> computes, so that the trainer
+    /// may run a micro-batch as several passes (<see cref="TrainerOptions.LengthSortedSplits"/>) and compute a shared
+    /// prefix once (<see cref="TrainerOptions.ShareCommonPrefix"/>) with the same gradient. Default false: a step that
+    /// computes anything from the batch as a whole (Vaccine's batch-wide norm, RepNoise's MMD) or fetches batches of
+    /// its own (Lisa) gets each micro-batch in one pass.
+    /// </summary>
+    bool Separable => false;
 }
 
 /// <summary>What a step needs to know about where the loop is.</summary>
@@ -46,11 +56,14 @@ public sealed class SupervisedStep : ITrainingStep
     public static readonly SupervisedStep Instance = new();
 
     /// <inheritdoc />
+    public bool Separable => true;
+
+    /// <inheritdoc />
     public Tensor Step(CausalLM model, TrainingBatch batch, StepContext context)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
-        var loss = TokenLoss.Normalized(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels, context.Normalization);
+        var loss = TokenLoss.Normalized(model, batch, context.Normalization);
         (loss * context.LossScale).backward();
         return loss.detach();
     }

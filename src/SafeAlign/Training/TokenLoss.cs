@@ -1,3 +1,4 @@
+using SafeAlign.Models;
 using SafeAlign.Tokenization;
 using static TorchSharp.torch;
 
@@ -45,9 +46,7 @@ public static class TokenLoss
     public static Tensor Mean(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
-        var nll = PerToken(logits, labels);
-        var count = Scored(labels).sum().to(float32).to(nll.device).clamp_min(1);
-        return (nll.sum() / count).MoveToOuterDisposeScope();
+        return Reduce(PerToken(logits, labels), labels, TokenLossNormalization.TokenMean).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -57,9 +56,7 @@ public static class TokenLoss
     public static Tensor SampleMean(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
-        var perSample = PerSample(logits, labels);                          // (B)
-        var present = Scored(labels).any(1).to(float32).to(perSample.device);
-        return ((perSample * present).sum() / present.sum().clamp_min(1)).MoveToOuterDisposeScope();
+        return Reduce(PerToken(logits, labels), labels, TokenLossNormalization.SampleMean).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -76,12 +73,35 @@ public static class TokenLoss
 
     /// <summary>The loss <paramref name="normalization"/> names: <see cref="Mean"/> or <see cref="SampleMean"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An unknown normalisation.</exception>
-    public static Tensor Normalized(Tensor logits, Tensor labels, TokenLossNormalization normalization) => normalization switch
+    public static Tensor Normalized(Tensor logits, Tensor labels, TokenLossNormalization normalization)
     {
-        TokenLossNormalization.TokenMean => Mean(logits, labels),
-        TokenLossNormalization.SampleMean => SampleMean(logits, labels),
-        _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "Unknown loss normalisation."),
-    };
+        CheckNormalization(normalization);
+        using var scope = NewDisposeScope();
+        return Reduce(PerToken(logits, labels), labels, normalization).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The loss of <paramref name="batch"/> under <paramref name="model"/>, reduced as <paramref name="normalization"/>
+    /// says: <c>Normalized(model.Forward(ids, mask), labels, normalization)</c>, with the LM head applied only to the rows
+    /// that predict a labelled token (<see cref="PerTokenFromHidden"/>), and a <see cref="TrainingBatch.SharedPrefixLength"/>
+    /// computed once. A world example's response is a fifth of its tokens, and the prompt's logits and their
+    /// cross-entropy were an eighth of a training step. The training loss of every supervised step.
+    /// </summary>
+    /// <param name="model">The model, in the mode the caller wants (train or eval).</param>
+    /// <param name="batch">The batch; its labels say which tokens are scored.</param>
+    /// <param name="normalization">Token mean (default) or sample mean.</param>
+    public static Tensor Normalized(CausalLM model, TrainingBatch batch, TokenLossNormalization normalization = TokenLossNormalization.TokenMean)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batch);
+        CheckNormalization(normalization);
+        using var scope = NewDisposeScope();
+        var hidden = batch.SharedPrefixLength > 0                                   // (B, T, H)
+            ? model.HiddenStatesSharingPrefix(batch.InputIds, batch.AttentionMask, batch.SharedPrefixLength)
+            : model.HiddenStates(batch.InputIds, batch.AttentionMask);
+        var nll = PerTokenFromHidden(hidden, batch.Labels, model.Logits);          // (B, T)
+        return Reduce(nll, batch.Labels, normalization).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// As <see cref="PerToken"/> (B, T) fp32, but from the final hidden states: only the rows that predict a scored token
@@ -115,6 +135,24 @@ public static class TokenLoss
             nll.index_copy_(0, target.narrow(0, start, n), chunk);
         }
         return nll.view(b, t).MoveToOuterDisposeScope();
+    }
+
+    // (B, T) per-token losses, zero where not scored, to the scalar the normalisation names.
+    private static Tensor Reduce(Tensor nll, Tensor labels, TokenLossNormalization normalization)
+    {
+        var scored = Scored(labels).to(nll.device);
+        if (normalization == TokenLossNormalization.TokenMean)
+            return nll.sum() / scored.sum().to(float32).clamp_min(1);
+        var counts = scored.sum(1).to(float32);                                   // (B)
+        var perSample = nll.sum(1) / counts.clamp_min(1);                          // (B), 0 where nothing is scored
+        var present = counts.gt(0).to(float32);
+        return (perSample * present).sum() / present.sum().clamp_min(1);
+    }
+
+    private static void CheckNormalization(TokenLossNormalization normalization)
+    {
+        if (!Enum.IsDefined(normalization))
+            throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "Unknown loss normalisation; expected TokenMean or SampleMean.");
     }
 
     private static void Check(Tensor logits, Tensor labels)

@@ -51,8 +51,11 @@ public sealed class Trainer
         var parameters = model.TrainableParameters().Select(p => p.Parameter).ToList();
         if (parameters.Count == 0)
             throw new ArgumentException("The model has no trainable parameter (all are frozen).", nameof(model));
-
         var o = _options;
+        // Only a separable step may see a micro-batch as several passes or with its shared prefix computed once.
+        int splits = step.Separable ? o.LengthSortedSplits : 1;
+        bool sharePrefix = step.Separable && o.ShareCommonPrefix;
+
         int batchesPerEpoch = (data.Count + o.BatchSize - 1) / o.BatchSize;
         int totalSteps = TotalSteps(data.Count);
         int warmup = (int)Math.Ceiling(o.WarmupRatio * totalSteps);
@@ -89,11 +92,14 @@ public sealed class Trainer
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         var examples = epochBatches[batch].Select(i => data[i]).ToList();
-                        var collated = TrainingBatch.Collate(examples, o.PadTokenId, model.Device, o.MaxLength);
-                        var loss = step.Step(model, collated, new StepContext(completed, micro, 1.0 / window) { Normalization = o.LossNormalization });
-                        windowLoss = windowLoss is null ? loss.detach() : windowLoss + loss.detach();
-                        tokens += collated.Tokens;
-                        tokensSinceReport += collated.Tokens;
+                        foreach (var (part, weight) in Splits(examples, splits, sharePrefix))
+                        {
+                            var collated = TrainingBatch.Collate(part, o.PadTokenId, model.Device, o.MaxLength, sharePrefix);
+                            var loss = step.Step(model, collated, new StepContext(completed, micro, weight / window) { Normalization = o.LossNormalization });
+                            windowLoss = windowLoss is null ? loss.detach() * weight : windowLoss + loss.detach() * weight;
+                            tokens += collated.Tokens;
+                            tokensSinceReport += collated.Tokens;
+                        }
                     }
                     lr = o.LearningRate * Multiplier(completed, totalSteps, warmup);
                     foreach (var group in optimizer.ParamGroups)
@@ -177,6 +183,51 @@ public sealed class Trainer
         if (_options.Shuffle)
             new Random(unchecked((int)(_options.Seed * 1_000_003L + epoch))).Shuffle(order);
         return order.Chunk(_options.BatchSize).ToArray();
+    }
+
+    // The forward passes of one micro-batch and the weight of each pass's loss (LengthSortedSplits): shortest first (by
+    // template first when sharing prefixes), in near-equal parts; a part weighs its share of what the normalisation
+    // averages over (labelled tokens or samples), so the weighted losses add up to the whole micro-batch's loss.
+    private IEnumerable<(List<TokenizedExample> Part, double Weight)> Splits(List<TokenizedExample> examples, int splits, bool byTemplate)
+    {
+        int parts = Math.Min(splits, examples.Count);
+        if (parts == 1)
+        {
+            yield return (examples, 1.0);
+            yield break;
+        }
+        var units = examples.Select(Units).ToArray();
+        double total = units.Sum();
+        int size = (examples.Count + parts - 1) / parts;
+        var order = byTemplate
+            ? Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].InputIds, TemplateOrder.Instance).ThenBy(i => examples[i].Length)
+            : Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Length);
+        foreach (var part in order.ThenBy(i => i).Chunk(size))
+            yield return ([.. part.Select(i => examples[i])], total > 0 ? part.Sum(i => units[i]) / total : (double)part.Length / examples.Count);
+    }
+
+    // What an example adds to the normaliser: its labelled tokens after the shift (t ≥ 1, within MaxLength), or 1 per
+    // sample with any under SampleMean.
+    private double Units(TokenizedExample example)
+    {
+        int length = Math.Min(example.Length, _options.MaxLength ?? int.MaxValue);
+        int labelled = example.Labels.Take(length).Skip(1).Count(label => label != TokenLoss.IgnoreIndex);
+        return _options.LossNormalization == TokenLossNormalization.SampleMean ? (labelled > 0 ? 1 : 0) : labelled;
+    }
+
+    // Orders sequences by their first 32 ids: rows that start with the same template header (the world's Alpaca headers
+    // are 24 and 33 tokens) come together, and length decides within a header.
+    private sealed class TemplateOrder : IComparer<int[]>
+    {
+        public static readonly TemplateOrder Instance = new();
+        private const int Depth = 32;
+
+        public int Compare(int[]? x, int[]? y)
+        {
+            ArgumentNullException.ThrowIfNull(x);
+            ArgumentNullException.ThrowIfNull(y);
+            return x.AsSpan(0, Math.Min(Depth, x.Length)).SequenceCompareTo(y.AsSpan(0, Math.Min(Depth, y.Length)));
+        }
     }
 
     // One host read for all steps since the last report.

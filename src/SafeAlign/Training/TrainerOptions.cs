@@ -1,3 +1,4 @@
+using SafeAlign.Models;
 using SafeAlign.Native;
 
 namespace SafeAlign.Training;
@@ -51,6 +52,23 @@ public sealed class TrainerOptions
     /// <summary>Micro-batches per optimizer step (default 1).</summary>
     public int GradientAccumulationSteps { get; set; } = 1;
 
+    /// <summary>
+    /// Splits each micro-batch, sorted by length, into this many forward passes, each padded only to its own longest
+    /// sequence, and weighs their losses by their share of the micro-batch's labelled tokens (samples, under
+    /// <see cref="TokenLossNormalization.SampleMean"/>): the gradient is the whole micro-batch's, with less padding
+    /// (default 1, no split). Applies to <see cref="ITrainingStep.Separable"/> steps (the supervised step); others get
+    /// the micro-batch in one pass.
+    /// </summary>
+    public int LengthSortedSplits { get; set; } = 1;
+
+    /// <summary>
+    /// Computes the prompt prefix the rows of a forward pass share (a template's header) once per pass
+    /// (<see cref="CausalLM.HiddenStatesSharingPrefix"/>); with <see cref="LengthSortedSplits"/>, the parts are formed by
+    /// template first, then length, so that they share long prefixes. Same gradient, less work (default false). Applies
+    /// to <see cref="ITrainingStep.Separable"/> steps; a LoRA dropout mask on the prefix is shared by its rows.
+    /// </summary>
+    public bool ShareCommonPrefix { get; set; }
+
     /// <summary>Clip the global gradient norm to this; 0 disables (default 1).</summary>
     public double MaxGradNorm { get; set; } = 1;
 
@@ -102,6 +120,7 @@ public sealed class TrainerOptions
         Require(MaxSteps is null or >= 1, $"MaxSteps is {MaxSteps}; expected at least 1.");
         Require(BatchSize >= 1, $"BatchSize is {BatchSize}; expected at least 1.");
         Require(GradientAccumulationSteps >= 1, $"GradientAccumulationSteps is {GradientAccumulationSteps}; expected at least 1.");
+        Require(LengthSortedSplits >= 1, $"LengthSortedSplits is {LengthSortedSplits}; expected at least 1.");
         Require(MaxGradNorm >= 0, $"MaxGradNorm is {MaxGradNorm}; expected at least 0.");
         Require(MaxLength is null or >= 2, $"MaxLength is {MaxLength}; expected at least 2.");
         Require(Enum.IsDefined(LossNormalization), $"LossNormalization is {LossNormalization}; expected TokenMean or SampleMean.");

@@ -1,3 +1,4 @@
+using SafeAlign.Models;
 using SafeAlign.Tokenization;
 using static TorchSharp.torch;
 
@@ -18,13 +19,25 @@ public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor Attent
     public TrainingBatch? Companion { get; init; }
 
     /// <summary>
+    /// Leading positions every row shares (same ids, all real), which <see cref="TokenLoss.Normalized(CausalLM, TrainingBatch, TokenLossNormalization)"/>
+    /// computes once (<see cref="CausalLM.HiddenStatesSharingPrefix"/>); 0 (the default) runs the plain forward. Set by
+    /// <see cref="Collate"/> when asked; at most T − 1, and short of every row's last real token.
+    /// </summary>
+    public long SharedPrefixLength { get; init; }
+
+    /// <summary>
     /// Pads <paramref name="examples"/> to the longest (right padding, as the harmful fine-tuning references),
     /// truncating to <paramref name="maxLength"/> when given. Tensors are created in the current dispose scope.
     /// When every example is a <see cref="PairedExample"/>, the companions are collated into <see cref="Companion"/>
     /// and both batches are padded to the longest sequence of either.
     /// </summary>
+    /// <param name="examples">The examples.</param>
+    /// <param name="padTokenId">Id used for padding.</param>
+    /// <param name="device">Where the tensors go.</param>
+    /// <param name="maxLength">Truncate to this many tokens; null keeps them whole.</param>
+    /// <param name="sharePrefix">Find the rows' common prefix (<see cref="SharedPrefixLength"/>); not for paired batches.</param>
     /// <exception cref="ArgumentException">The batch is empty, or mixes paired and unpaired examples.</exception>
-    public static TrainingBatch Collate(IReadOnlyList<TokenizedExample> examples, int padTokenId, Device device, int? maxLength = null)
+    public static TrainingBatch Collate(IReadOnlyList<TokenizedExample> examples, int padTokenId, Device device, int? maxLength = null, bool sharePrefix = false)
     {
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0)
@@ -37,7 +50,27 @@ public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor Attent
         var companions = paired == 0 ? null : examples.Select(e => ((PairedExample)e).Companion).ToList();
         int longest = Math.Max(examples.Max(e => e.Length), companions?.Max(e => e.Length) ?? 0);
         int width = Math.Min(longest, maxLength ?? int.MaxValue);
-        return Pad(examples, width, padTokenId, device) with { Companion = companions is null ? null : Pad(companions, width, padTokenId, device) };
+        if (sharePrefix && companions is not null)
+            throw new ArgumentException("A paired batch cannot share a prefix (its companions are separate sequences).", nameof(sharePrefix));
+        return Pad(examples, width, padTokenId, device) with
+        {
+            Companion = companions is null ? null : Pad(companions, width, padTokenId, device),
+            SharedPrefixLength = sharePrefix ? CommonPrefixLength(examples, width) : 0,
+        };
+    }
+
+    // The ids all rows start with, stopping one short of the shortest row so that every row keeps a token of its own;
+    // 0 when fewer than two rows or fewer than two shared tokens make sharing worthless.
+    private static long CommonPrefixLength(IReadOnlyList<TokenizedExample> examples, int width)
+    {
+        if (examples.Count < 2)
+            return 0;
+        int limit = Math.Min(width, examples.Min(e => e.Length)) - 1;
+        int[] first = examples[0].InputIds;
+        int shared = 0;
+        while (shared < limit && examples.All(e => e.InputIds[shared] == first[shared]))
+            shared++;
+        return shared >= 2 ? shared : 0;
     }
 
     private static TrainingBatch Pad(IReadOnlyList<TokenizedExample> examples, int width, int padTokenId, Device device)

@@ -1,3 +1,5 @@
+using SafeAlign.Tests.Models;
+using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using TorchSharp;
 
@@ -91,5 +93,40 @@ public sealed class TokenLossTests
         using var scope = torch.NewDisposeScope();
         Assert.Throws<ArgumentException>(() => TokenLoss.PerToken(torch.zeros(2, 3, 4), torch.zeros(2, 4, dtype: torch.int64)));
         Assert.Throws<ArgumentNullException>(() => TokenLoss.PerToken(null!, torch.zeros(2, 4, dtype: torch.int64)));
+    }
+    [Theory]
+    [InlineData(TokenLossNormalization.TokenMean, false)]
+    [InlineData(TokenLossNormalization.SampleMean, false)]
+    [InlineData(TokenLossNormalization.TokenMean, true)]
+    public void Normalized_FromTheModel_EqualsTheLossOnFullLogits_WithTheSameGradients(TokenLossNormalization normalization, bool sharePrefix)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create(seed: 8);
+        model.train();
+        // Rows sharing a three-token prompt head; the middle row has no scored token (it must not count under SampleMean).
+        var examples = new List<TokenizedExample>
+        {
+            new([4, 8, 15, 16, 23, 42, 2], [-100, -100, -100, -100, 23, 42, 2]),
+            new([4, 8, 15, 30, 31], [-100, -100, -100, -100, -100]),
+            new([4, 8, 15, 50, 51, 52, 53, 2], [-100, -100, -100, -100, -100, 52, 53, 2]),
+        };
+        var batch = TrainingBatch.Collate(examples, 0, torch.CPU, sharePrefix: sharePrefix);
+        Assert.Equal(sharePrefix ? 3 : 0, batch.SharedPrefixLength);
+
+        (float Loss, float[] Gradient) Run(Func<torch.Tensor> loss)
+        {
+            model.zero_grad();
+            var value = loss();
+            value.backward();
+            var embedding = model.named_parameters().First(p => p.name.Contains("embed_tokens")).parameter;
+            return (value.item<float>(), embedding.grad!.data<float>().ToArray());
+        }
+
+        var full = Run(() => TokenLoss.Normalized(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels, normalization));
+        var fromModel = Run(() => TokenLoss.Normalized(model, batch, normalization));
+
+        Assert.Equal(full.Loss, fromModel.Loss, 1e-5f);
+        Assert.Contains(full.Gradient, g => g != 0);
+        Assert.All(full.Gradient.Zip(fromModel.Gradient), pair => Assert.Equal(pair.First, pair.Second, 1e-5f));
     }
 }

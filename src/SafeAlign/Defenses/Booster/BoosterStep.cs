@@ -69,5 +69,5 @@ public sealed class BoosterStep : ITrainingStep
     }
 
     private static Tensor HarmfulLoss(CausalLM model, TrainingBatch harmful) =>
-        TokenLoss.Mean(model.Forward(harmful.InputIds, harmful.AttentionMask), harmful.Labels);
+        TokenLoss.Normalized(model, harmful);
 }

@@ -58,7 +58,7 @@ public sealed class LisaStep : ITrainingStep, IDisposable
             Anchor(parameters, context.Step);
 
         var trained = IsAlignmentStep(context.Step) ? _alignment.Next(model.Device) : batch;
-        var loss = TokenLoss.Mean(model.Forward(trained.InputIds, trained.AttentionMask), trained.Labels);
+        var loss = TokenLoss.Normalized(model, trained);
         if (IsProximalOn(context.Step))
             loss = loss + _options.Rho / 2 * _anchor!.SquaredDistance(parameters);
         (loss * context.LossScale).backward();

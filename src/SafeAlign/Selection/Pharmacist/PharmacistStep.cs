@@ -134,5 +134,5 @@ public sealed class PharmacistStep
     }
 
     private static Tensor Loss(CausalLM model, TrainingBatch batch) =>
-        TokenLoss.Mean(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+        TokenLoss.Normalized(model, batch);
 }
