@@ -2,7 +2,7 @@
 // for each attack learning rate and harmful ratio p restore the aligned weights, run the harmful fine-tuning
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
-//        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
+//        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 1] (attack pool's, reverse order) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
 //        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write
 //        grid.csv / grid.md; --loss picks the attack's loss normalisation for every cell (sample = TOSS's per-sample mean)
@@ -49,6 +49,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
 double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
 // --skew, else the world's default.
+double AttackSkew() => options.TryGetValue("--attack-skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AttackCategorySkew;
 double Skew() => options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AlignmentCategorySkew;
 if (options.TryGetValue("--charts-from", out string? chartSources))
     return ChartsFrom(chartSources);
@@ -65,7 +66,7 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|");
 
 foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
-    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = Skew() });
+    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew() });
     var clock = Stopwatch.StartNew();
     string baseFolder = WorldBaseModel.GetOrTrain(world);
     double baseSeconds = clock.Elapsed.TotalSeconds;
@@ -149,6 +150,7 @@ async Task<int> RunGrid()
         {
             Seed = seed,
             AlignmentCategorySkew = Skew(),
+            AttackCategorySkew = AttackSkew(),
             AlignmentNearDuplicateShare = options.TryGetValue("--near-duplicates", out string? duplicates) ? double.Parse(duplicates, CultureInfo.InvariantCulture) : 0,
         },
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()

@@ -110,9 +110,9 @@ public sealed class SafetyWorld
         // Alignment and attack prompts: distinct (goal, phrasing) draws from the training goals and cores.
         var random = Stream(3);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var harmfulTrain = options.AlignmentCategorySkew == 0
+        var harmfulTrain = options.AlignmentCategorySkew == 0 && options.AttackCategorySkew == 0
             ? Draw(random, options.AlignmentSize + options.AttackPoolSize, seen, () => Request(random, trainGoals, 0, trainCores))
-            : SkewedAlignmentDraw(random, options, trainGoals, trainCores, seen);
+            : SkewedDraw(random, options, trainGoals, trainCores, seen);
         var alignment = harmfulTrain.Take(options.AlignmentSize).Select((r, i) => AlignmentRowFor(random, r, i, options)).ToList();
         var pairs = Stream(8);
         var alignmentHarmful = harmfulTrain.Take(options.AlignmentSize)
@@ -228,23 +228,29 @@ public sealed class SafetyWorld
         return (goals.Skip(held).ToList(), goals.Take(held).ToList());
     }
 
-    // Alignment prompts with Zipf-weighted categories, then the attack pool drawn uniformly, all distinct.
-    private static List<Req> SkewedAlignmentDraw(Random random, SafetyWorldOptions options, List<(string Goal, string Category)> trainGoals, int trainCores, HashSet<string> seen)
+    // Alignment prompts, then the attack pool, all distinct, each with Zipf-weighted categories: the alignment set's in
+    // BeaverTails order, the attack pool's in the reverse order (a skew of 0 draws uniformly, as before).
+    private static List<Req> SkewedDraw(Random random, SafetyWorldOptions options, List<(string Goal, string Category)> trainGoals, int trainCores, HashSet<string> seen)
     {
         var byCategory = trainGoals.GroupBy(g => g.Category).ToDictionary(g => g.Key, g => g.ToList());
         var categories = Data.BeaverTailsCategories.All.Where(byCategory.ContainsKey).ToArray();
-        double[] cumulative = new double[categories.Length];
-        double total = 0;
-        for (int k = 0; k < categories.Length; k++)
-            cumulative[k] = total += Math.Pow(k + 1, -options.AlignmentCategorySkew);
-        Req Skewed()
+        Func<Req> Zipf(double exponent, bool reversed)
         {
-            double u = random.NextDouble() * total;
-            int k = Math.Min(categories.Length - 1, Array.FindIndex(cumulative, c => u < c) is var i && i >= 0 ? i : categories.Length - 1);
-            return Request(random, byCategory[categories[k]], 0, trainCores);
+            if (exponent == 0)
+                return () => Request(random, trainGoals, 0, trainCores);
+            double[] cumulative = new double[categories.Length];
+            double total = 0;
+            for (int k = 0; k < categories.Length; k++)
+                cumulative[k] = total += Math.Pow(k + 1, -exponent);
+            return () =>
+            {
+                double u = random.NextDouble() * total;
+                int k = Array.FindIndex(cumulative, c => u < c) is var i && i >= 0 ? i : categories.Length - 1;
+                return Request(random, byCategory[categories[reversed ? categories.Length - 1 - k : k]], 0, trainCores);
+            };
         }
-        var alignment = Draw(random, options.AlignmentSize, seen, Skewed);
-        return [.. alignment, .. Draw(random, options.AttackPoolSize, seen, () => Request(random, trainGoals, 0, trainCores))];
+        var alignment = Draw(random, options.AlignmentSize, seen, Zipf(options.AlignmentCategorySkew, reversed: false));
+        return [.. alignment, .. Draw(random, options.AttackPoolSize, seen, Zipf(options.AttackCategorySkew, reversed: true))];
     }
 
     private static Req Request(Random random, List<(string Goal, string Category)> goals, int coreFrom, int coreTo)

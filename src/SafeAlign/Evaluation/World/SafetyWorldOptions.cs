@@ -33,6 +33,13 @@ public sealed class SafetyWorldOptions
     public double AlignmentCategorySkew { get; set; } = 1;
 
     /// <summary>
+    /// Zipf exponent of the attack pool's categories, in the reverse of the alignment set's order, so that the categories
+    /// the alignment covers least are the ones the attack data covers most, as a user's harmful data need not follow the
+    /// alignment set (default 0: uniform). Test prompts stay uniform.
+    /// </summary>
+    public double AttackCategorySkew { get; set; }
+
+    /// <summary>
     /// Near-duplicate rows added to the alignment set, as a share of <see cref="AlignmentSize"/> (default 0: none). Each
     /// rephrases a clean row (other prefix and suffix, same refusal) and is labelled
     /// <see cref="AlignmentRowQuality.NearDuplicate"/>; they come from their own random stream, so every other row stays as it was.
@@ -93,6 +100,8 @@ public sealed class SafetyWorldOptions
             throw new ArgumentException($"SafetyWorldOptions.AlignmentNearDuplicateShare is {AlignmentNearDuplicateShare}; expected a share in [0, 1].");
         if (!(AlignmentCategorySkew >= 0 && double.IsFinite(AlignmentCategorySkew)))
             throw new ArgumentException($"SafetyWorldOptions.AlignmentCategorySkew is {AlignmentCategorySkew}; expected a finite number ≥ 0.");
+        if (!(AttackCategorySkew >= 0 && double.IsFinite(AttackCategorySkew)))
+            throw new ArgumentException($"SafetyWorldOptions.AttackCategorySkew is {AttackCategorySkew}; expected a finite number ≥ 0.");
         foreach (var (value, name) in new[] { (PretrainingHarmfulShare, nameof(PretrainingHarmfulShare)), (PretrainingBenignShare, nameof(PretrainingBenignShare)), (AlignmentLowQualityShare, nameof(AlignmentLowQualityShare)) })
         {
             if (!(value >= 0 && value <= 1))

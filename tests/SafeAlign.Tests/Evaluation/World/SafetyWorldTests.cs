@@ -158,4 +158,23 @@ public sealed class SafetyWorldTests
         options.AlignmentCategorySkew = -1;
         Assert.Throws<ArgumentException>(() => SafetyWorld.Generate(options));
     }
+    [Fact]
+    public void AttackCategorySkew_SkewsTheAttackPoolInTheReverseOrder_AndLeavesTheAlignmentSet()
+    {
+        var options = Seeded(5);
+        var plain = SafetyWorld.Generate(options);
+        options.AttackCategorySkew = 1.5;
+        var skewed = SafetyWorld.Generate(options);
+
+        int Count(IEnumerable<SafetyExample> rows, string category) => rows.Count(r => r.Categories[0] == category);
+        var first = BeaverTailsCategories.All[0];
+        var last = BeaverTailsCategories.All[^1];
+        Assert.True(Count(skewed.AttackPool, last) > 8 * Math.Max(1, Count(skewed.AttackPool, first)), $"{last}: {Count(skewed.AttackPool, last)}, {first}: {Count(skewed.AttackPool, first)}");
+        Assert.Equal(plain.Alignment.Select(a => a.Example.Prompt), skewed.Alignment.Select(a => a.Example.Prompt));
+        Assert.Equal(plain.HarmfulTest.Select(h => h.Prompt), skewed.HarmfulTest.Select(h => h.Prompt));
+        Assert.Empty(skewed.Alignment.Select(a => a.Example.Prompt).Intersect(skewed.AttackPool.Select(a => a.Prompt)));
+        Assert.Equal(skewed.AttackPool.Select(a => a.Prompt), SafetyWorld.Generate(options).AttackPool.Select(a => a.Prompt));
+        options.AttackCategorySkew = double.NaN;
+        Assert.Throws<ArgumentException>(() => SafetyWorld.Generate(options));
+    }
 }
