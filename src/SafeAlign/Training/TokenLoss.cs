@@ -100,7 +100,12 @@ public static class TokenLoss
             ? model.HiddenStatesSharingPrefix(batch.InputIds, batch.AttentionMask, batch.SharedPrefixLength)
             : model.HiddenStates(batch.InputIds, batch.AttentionMask);
         var nll = PerTokenFromHidden(hidden, batch.Labels, model.Logits);          // (B, T)
-        return Reduce(nll, batch.Labels, normalization).MoveToOuterDisposeScope();
+        var loss = Reduce(nll, batch.Labels, normalization);
+        // With no labelled token (a pass whose rows are all masked) nothing reaches the LM head; an empty slice of the
+        // hidden states keeps the loss in the graph, so backward() leaves zero gradients, as the full-logits loss does.
+        if (hidden.requires_grad && !loss.requires_grad)
+            loss = loss + hidden.flatten().narrow(0, 0, 0).sum();
+        return loss.MoveToOuterDisposeScope();
     }
 
     /// <summary>

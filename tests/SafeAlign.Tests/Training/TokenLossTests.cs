@@ -129,4 +129,18 @@ public sealed class TokenLossTests
         Assert.Contains(full.Gradient, g => g != 0);
         Assert.All(full.Gradient.Zip(fromModel.Gradient), pair => Assert.Equal(pair.First, pair.Second, 1e-5f));
     }
+    [Fact]
+    public void Normalized_FromTheModel_NoLabelledToken_IsZeroAndBackPropagatesZeros()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create(seed: 8);
+        model.train();
+        var batch = TrainingBatch.Collate([new TokenizedExample([4, 8, 15, 16], [-100, -100, -100, -100])], 0, torch.CPU);
+
+        var loss = TokenLoss.Normalized(model, batch, TokenLossNormalization.SampleMean);
+        loss.backward(); // a pass whose rows are all masked must not break the step
+
+        Assert.Equal(0f, loss.item<float>());
+        Assert.All(model.parameters(), p => Assert.Equal(0f, p.grad?.abs().sum().item<float>() ?? 0f));
+    }
 }
