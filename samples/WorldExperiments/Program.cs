@@ -48,9 +48,10 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     options[args[i]] = args[i + 1];
 double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
-// --skew, else the world's default.
-double AttackSkew() => options.TryGetValue("--attack-skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AttackCategorySkew;
-double Skew() => options.TryGetValue("--skew", out string? skew) ? double.Parse(skew, CultureInfo.InvariantCulture) : new SafetyWorldOptions().AlignmentCategorySkew;
+// --skew / --attack-skew, else the world's defaults.
+double Number(string key, double fallback) => options.TryGetValue(key, out string? value) ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
+double Skew() => Number("--skew", new SafetyWorldOptions().AlignmentCategorySkew);
+double AttackSkew() => Number("--attack-skew", new SafetyWorldOptions().AttackCategorySkew);
 if (options.TryGetValue("--charts-from", out string? chartSources))
     return ChartsFrom(chartSources);
 if (options.TryGetValue("--histogram-from", out string? riskSource))

@@ -66,9 +66,7 @@ public static class TokenLoss
     public static Tensor PerSample(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
-        var nll = PerToken(logits, labels);                                 // (B, T)
-        var counts = Scored(labels).sum(1).to(float32).to(nll.device);      // (B)
-        return (nll.sum(1) / counts.clamp_min(1)).MoveToOuterDisposeScope();
+        return SampleMeans(PerToken(logits, labels), labels).PerSample.MoveToOuterDisposeScope();
     }
 
     /// <summary>The loss <paramref name="normalization"/> names: <see cref="Mean"/> or <see cref="SampleMean"/>.</summary>
@@ -100,18 +98,14 @@ public static class TokenLoss
             ? model.HiddenStatesSharingPrefix(batch.InputIds, batch.AttentionMask, batch.SharedPrefixLength)
             : model.HiddenStates(batch.InputIds, batch.AttentionMask);
         var nll = PerTokenFromHidden(hidden, batch.Labels, model.Logits);          // (B, T)
-        var loss = Reduce(nll, batch.Labels, normalization);
-        // With no labelled token (a pass whose rows are all masked) nothing reaches the LM head; an empty slice of the
-        // hidden states keeps the loss in the graph, so backward() leaves zero gradients, as the full-logits loss does.
-        if (hidden.requires_grad && !loss.requires_grad)
-            loss = loss + hidden.flatten().narrow(0, 0, 0).sum();
-        return loss.MoveToOuterDisposeScope();
+        return Reduce(nll, batch.Labels, normalization).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// As <see cref="PerToken"/> (B, T) fp32, but from the final hidden states: only the rows that predict a scored token
     /// go through <paramref name="head"/>, <paramref name="chunkRows"/> at a time, so neither the prompt's logits nor a
-    /// (B, T, vocab) tensor is ever built (a 128k vocabulary makes that tensor the largest of the forward). For scoring.
+    /// (B, T, vocab) tensor is ever built (a 128k vocabulary makes that tensor the largest of the forward). For scoring
+    /// and for the training loss (<see cref="Normalized(CausalLM, TrainingBatch, TokenLossNormalization)"/>).
     /// </summary>
     /// <param name="hidden">(B, T, H) final-norm hidden states (<c>CausalLM.HiddenStates</c>).</param>
     /// <param name="labels">(B, T) int64, <see cref="IgnoreIndex"/> where not scored.</param>
@@ -139,6 +133,10 @@ public static class TokenLoss
             using var chunk = nn.functional.cross_entropy(logits, targets.narrow(0, start, n), reduction: nn.Reduction.None);
             nll.index_copy_(0, target.narrow(0, start, n), chunk);
         }
+        // With no scored token nothing reaches the head; the empty selection still ties the result to the hidden states,
+        // so a loss on it back-propagates zeros (as the full-logits loss does) instead of leaving the graph.
+        if (target.shape[0] == 0 && rows.requires_grad)
+            nll = nll + rows.sum();
         return nll.view(b, t).MoveToOuterDisposeScope();
     }
 
@@ -148,10 +146,15 @@ public static class TokenLoss
         var scored = Scored(labels).to(nll.device);
         if (normalization == TokenLossNormalization.TokenMean)
             return nll.sum() / scored.sum().to(float32).clamp_min(1);
-        var counts = scored.sum(1).to(float32);                                   // (B)
-        var perSample = nll.sum(1) / counts.clamp_min(1);                          // (B), 0 where nothing is scored
-        var present = counts.gt(0).to(float32);
-        return (perSample * present).sum() / present.sum().clamp_min(1);
+        var (perSample, counts) = SampleMeans(nll, labels);
+        return perSample.sum() / counts.gt(0).to(float32).sum().clamp_min(1);   // rows with nothing scored add 0 and do not count
+    }
+
+    // Each row's mean over its scored tokens (B), 0 where none is scored, and the scored-token counts (B).
+    private static (Tensor PerSample, Tensor Counts) SampleMeans(Tensor nll, Tensor labels)
+    {
+        var counts = Scored(labels).to(nll.device).sum(1).to(float32);
+        return (nll.sum(1) / counts.clamp_min(1), counts);
     }
 
     private static void CheckNormalization(TokenLossNormalization normalization)
