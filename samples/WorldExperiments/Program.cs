@@ -3,6 +3,8 @@
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
 //        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 1] (attack pool's, reverse order) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
+//        [--attack-seeds 1,101,102] (the attack's seeds: user-data draw, order and adapter init; default the world seed) [--compliance-loss]
+//        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
 //        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write
 //        grid.csv / grid.md; --loss picks the attack's loss normalisation for every cell (sample = TOSS's per-sample mean)
@@ -88,6 +90,18 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
             $"{hs.Estimate.Percent:F1} | {refusal.Estimate.Percent:F1} | {accuracies.Average():F1}{(tasks.Count > 1 ? " (" + string.Join(" / ", accuracies.Select(a => a.ToString("F0", CultureInfo.InvariantCulture))) + ")" : " (sst2)")}");
     }
 
+    // The mean token loss of the held-out prompts' compliance answers: a continuous read of how aligned the model is,
+    // where HS (a share of greedy answers) switches.
+    var compliance = InstructionExamples.Build(tokenizer, 128, world.HarmfulTest.Take(evalSize).Select(h => (h.Prompt, (string?)null, h.Response)));
+    string ComplianceLoss()
+    {
+        if (!options.ContainsKey("--compliance-loss"))
+            return "";
+        var scored = PerTokenLosses.Compute(model, compliance, 64, tokenizer.PadId ?? 0).Select(l => l.Where(v => !float.IsNaN(v)).ToArray()).ToList();
+        // The first answer token decides refusal or compliance under greedy decoding; the mean covers the whole answer.
+        return string.Create(CultureInfo.InvariantCulture, $" | compliance loss first token {scored.Average(l => l[0]):F3} (median {scored.Select(l => l[0]).Order().ElementAt(scored.Count / 2):F3}), mean {scored.Average(l => l.Average()):F3}");
+    }
+
     string baseRow = await Measure(SafetyWorld.Tasks);
     Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {baseRow} |");
     clock.Restart();
@@ -95,7 +109,7 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     model.MergeAndDetachLora();
     double alignSeconds = clock.Elapsed.TotalSeconds;
     string alignedRow = await Measure(SafetyWorld.Tasks);
-    Console.WriteLine($"| {seed} | aligned ({alignSeconds:F0} s) | | | | {alignedRow} |");
+    Console.WriteLine($"| {seed} | aligned ({alignSeconds:F0} s) | | | | {alignedRow}{ComplianceLoss()} |");
     if (options.TryGetValue("--dump", out string? dump))
     {
         Directory.CreateDirectory(dump);
@@ -107,7 +121,9 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     var attacks = options.TryGetValue("--attacks", out string? pairs)
         ? pairs.Split(',').Select(a => (Lr: double.Parse(a.Split('x')[0], CultureInfo.InvariantCulture), Epochs: int.Parse(a.Split('x')[1].TrimEnd('c'), CultureInfo.InvariantCulture), Cosine: a.EndsWith('c'))).ToList()
         : (from lr in Doubles("--lr") from e in Doubles("--epochs") select (Lr: lr, Epochs: (int)e, Cosine: false)).ToList();
+    long[] attackSeeds = options.ContainsKey("--attack-seeds") ? Doubles("--attack-seeds").Select(s => (long)s).ToArray() : [seed];
     foreach (var (lr, epochs, cosine) in attacks)
+    foreach (long attackSeed in attackSeeds)
     foreach (double p in Doubles("--p"))
     {
         using (torch.no_grad())
@@ -118,13 +134,13 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
         clock.Restart();
         new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions
         {
-            HarmfulRatio = p, LearningRate = lr, Epochs = epochs, Seed = seed,
+            HarmfulRatio = p, LearningRate = lr, Epochs = epochs, Seed = attackSeed,
             Schedule = cosine ? SafeAlign.Training.LrSchedule.Cosine : SafeAlign.Training.LrSchedule.Constant, WarmupRatio = cosine ? 0.1 : 0,
         })
             .Run(model, tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
         double seconds = clock.Elapsed.TotalSeconds;
         string attackedRow = await Measure(["sst2"]);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {attackedRow} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s{(attackSeed != seed ? $", attack seed {attackSeed}" : "")}) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {attackedRow}{ComplianceLoss()} |"));
         model.DetachLora();
     }
     foreach (var t in aligned.Values)

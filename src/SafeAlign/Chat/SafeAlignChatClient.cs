@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeAlign.Models;
 using SafeAlign.Models.Generation;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using SafeAlign.Tokenization.Templates;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
@@ -185,8 +186,7 @@ public sealed class SafeAlignChatClient : IChatClient
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return await Task.Factory.StartNew(() => Generate(request, onDelta, cancellationToken), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            return await ComputeThread.RunAsync(() => Generate(request, onDelta, cancellationToken), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SafeAlign.Models;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using static TorchSharp.torch;
 
@@ -103,7 +104,7 @@ public sealed class ClassifierJudge : IHarmfulnessJudge, IDisposable
                 throw new ArgumentException($"Item {i} has a null prompt or response.", nameof(items));
         }
         // Tensor dispose scopes and no_grad are per thread, so the forward passes get a thread of their own.
-        return Task.Factory.StartNew(() => Score(items, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return ComputeThread.RunAsync(() => Score(items, cancellationToken), cancellationToken);
     }
 
     /// <summary>The token ids the classifier sees for one item: the filled template, EOS appended, cut to the maximum length.</summary>

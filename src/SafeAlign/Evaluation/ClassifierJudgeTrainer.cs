@@ -1,8 +1,9 @@
+using Microsoft.Extensions.Logging;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using SafeAlign.Training;
-using Microsoft.Extensions.Logging;
 using TorchSharp;
 
 namespace SafeAlign.Evaluation;
@@ -66,8 +67,7 @@ public static class ClassifierJudgeTrainer
         if (trunkFolder is not null && !Directory.Exists(trunkFolder))
             throw new DirectoryNotFoundException($"No trunk folder at '{trunkFolder}'.");
         // Tensor dispose scopes are per thread, so the whole run gets a thread of its own, as Trainer.RunAsync does.
-        return Task.Factory.StartNew(() => Train(examples, tokenizerFolder, outputFolder, options, trunkFolder, logger, progress, cancellationToken),
-            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return ComputeThread.RunAsync(() => Train(examples, tokenizerFolder, outputFolder, options, trunkFolder, logger, progress, cancellationToken), cancellationToken);
     }
 
     private static TrainingReport Train(IReadOnlyList<LabelledResponse> examples, string tokenizerFolder, string outputFolder,

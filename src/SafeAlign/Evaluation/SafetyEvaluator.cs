@@ -1,6 +1,7 @@
 using SafeAlign.Data;
 using SafeAlign.Models;
 using SafeAlign.Models.Generation;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 
 namespace SafeAlign.Evaluation;
@@ -61,8 +62,7 @@ public sealed class SafetyEvaluator
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return Task.Factory.StartNew(() => InstructionResponder.Respond(model, tokenizer, prompts, _generation, _batchSize, cancellationToken),
-            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return ComputeThread.RunAsync(() => InstructionResponder.Respond(model, tokenizer, prompts, _generation, _batchSize, cancellationToken), cancellationToken);
     }
 
     private static EvaluationResult Result(IReadOnlyList<string> prompts, IReadOnlyList<string> responses, IReadOnlyList<bool> flags) =>

@@ -3,17 +3,17 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeAlign.Data;
 using SafeAlign.Defenses;
+using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
 using SafeAlign.Models.Lora;
+using SafeAlign.Native;
 using SafeAlign.Pruning;
 using SafeAlign.Scoring;
 using SafeAlign.Selection;
 using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using TorchSharp;
-
-using SafeAlign.Evaluation;
 
 namespace SafeAlign.Experiments;
 
@@ -161,8 +161,7 @@ public sealed class ExperimentRunner
                 quality = TokenMaskQuality.Measure(scores.Mask, Enumerable.Range(0, examples.Count).Select(i => i < attack.HarmfulCount).ToList());
         }
         var finetuning = Is(finetuningName) ? _stages.Finetuning[finetuningName](seed, reference) : null;
-        await Task.Factory.StartNew(() => attack.Train(model, tokenizer, examples, finetuning, cancellationToken: cancellationToken), cancellationToken,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        await ComputeThread.RunAsync(() => attack.Train(model, tokenizer, examples, finetuning, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
         return (clock.Elapsed.TotalSeconds, quality);
     }
 

@@ -146,8 +146,7 @@ public sealed class SafetyPipeline
             execute: async () =>
             {
                 var finetuner = new Finetuner(finetuning, _loggerFactory.CreateLogger<Trainer>());
-                var report = await Task.Factory.StartNew(() => finetuner.Train(model, tokenizer, examples, guard?.Create(data), run.Training(PipelineStage.Finetune), cancellationToken),
-                    cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                var report = await ComputeThread.RunAsync(() => finetuner.Train(model, tokenizer, examples, guard?.Create(data), run.Training(PipelineStage.Finetune), cancellationToken), cancellationToken).ConfigureAwait(false);
                 PipelineRunFolder.SaveAdapter(model, folder.FinetuneAdapter, request.BaseModel);
                 return new() { ["examples"] = examples.Count, ["steps"] = report.Steps, ["final_loss"] = report.Losses.Count > 0 ? report.Losses[^1] : double.NaN };
             }).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using SafeAlign.Evaluation;
 using SafeAlign.Models;
 using SafeAlign.Models.Lora;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 
 namespace SafeAlign.Training;
@@ -40,6 +41,13 @@ public sealed class Finetuner
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0)
             throw new ArgumentException("Finetuner.Train: no examples to fine-tune on.", nameof(examples));
+        // The merge and the run on one compute thread that ends with them (ComputeThread: OpenMP teams are per thread).
+        return ComputeThread.Run(() => TrainHere(model, tokenizer, examples, defense, progress, cancellationToken));
+    }
+
+    private TrainingReport TrainHere(CausalLM model, HfTokenizer tokenizer, IReadOnlyList<TokenizedExample> examples, IFinetuningDefense? defense,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
         if (model.Lora is not null)
             model.MergeAndDetachLora();
         model.AttachLora(new LoraConfig { Rank = _options.LoraRank, Alpha = _options.LoraAlpha, TargetModules = [.. LoraConfig.AllProjections], Seed = _options.Seed });

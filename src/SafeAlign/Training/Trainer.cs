@@ -1,8 +1,9 @@
-using SafeAlign.Tokenization;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeAlign.Models;
+using SafeAlign.Native;
+using SafeAlign.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -32,12 +33,16 @@ public sealed class Trainer
     /// <summary>The options this trainer runs with.</summary>
     public TrainerOptions Options => _options;
 
-    /// <summary>Trains on a dedicated thread (tensor dispose scopes are per thread); see <see cref="Run"/>.</summary>
+    /// <summary>Trains on a compute thread of its own (tensor dispose scopes and OpenMP teams are per thread); see <see cref="Run"/>.</summary>
     public Task<TrainingReport> RunAsync(CausalLM model, IReadOnlyList<TokenizedExample> data, ITrainingStep? step = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Factory.StartNew(() => Run(model, data, step, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        ComputeThread.RunAsync(() => Run(model, data, step, progress, cancellationToken), cancellationToken);
 
-    /// <summary>Trains <paramref name="model"/> on <paramref name="data"/> with <paramref name="step"/> (default: <see cref="SupervisedStep"/>).</summary>
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="data"/> with <paramref name="step"/> (default: <see cref="SupervisedStep"/>),
+    /// on a compute thread of its own that ends with the run, so no OpenMP worker team outlives it on the caller's thread
+    /// (inline when the caller is already one of SafeAlign's compute threads).
+    /// </summary>
     /// <exception cref="ArgumentException">The data is empty, or the model has no trainable parameter.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the model keeps the updates made so far.</exception>
     public TrainingReport Run(CausalLM model, IReadOnlyList<TokenizedExample> data, ITrainingStep? step = null,
@@ -47,6 +52,12 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(data);
         if (data.Count == 0)
             throw new ArgumentException("The training data is empty.", nameof(data));
+        return ComputeThread.Run(() => RunHere(model, data, step, progress, cancellationToken));
+    }
+
+    private TrainingReport RunHere(CausalLM model, IReadOnlyList<TokenizedExample> data, ITrainingStep? step,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
         step ??= SupervisedStep.Instance;
         var parameters = model.TrainableParameters().Select(p => p.Parameter).ToList();
         if (parameters.Count == 0)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeAlign.Data;
 using SafeAlign.Models;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using SafeAlign.Tokenization.Templates;
 using SafeAlign.Training;
@@ -86,6 +87,13 @@ public static class WorldBaseModel
         string folder = CacheFolder(world.Options, options);
         if (File.Exists(Path.Combine(folder, DoneMarker)))
             return folder;
+        // All tensor work on a compute thread that ends with it (ComputeThread: OpenMP teams are per thread).
+        return ComputeThread.Run(() => Train(world, options, folder, logger, progress, cancellationToken));
+    }
+
+    private static string Train(SafetyWorld world, WorldBaseModelOptions options, string folder, ILogger logger,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
 
         // Build into a sibling folder and rename, so an interrupted run never leaves a half-written model behind.
         string temp = folder + ".tmp-" + Guid.NewGuid().ToString("N");

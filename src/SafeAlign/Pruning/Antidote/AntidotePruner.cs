@@ -5,6 +5,7 @@ using SafeAlign.Evaluation;
 using SafeAlign.Models;
 using SafeAlign.Models.Lora;
 using SafeAlign.Models.Taps;
+using SafeAlign.Native;
 using SafeAlign.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -74,7 +75,7 @@ public sealed class AntidotePruner : IPostFinetunePruner
 
     /// <inheritdoc />
     public Task<PruningResult> PruneAsync(PruningRequest request, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Factory.StartNew(() => Prune(request, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        ComputeThread.RunAsync(() => Prune(request, progress, cancellationToken), cancellationToken);
 
     /// <summary>Prunes in place on the calling thread (see <see cref="PruneAsync"/>).</summary>
     /// <exception cref="ArgumentException">The request is incomplete or its calibration rows are empty.</exception>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SafeAlign.Evaluation;
 using SafeAlign.Models;
 using SafeAlign.Models.Lora;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using static TorchSharp.torch;
@@ -77,7 +78,7 @@ public sealed class TossScorer : ITokenRiskScorer
         request.Validate();
         if (request.Model.Lora is not null)
             throw new InvalidOperationException("TOSS trains its reference adapters on the model, which already has a LoRA adapter attached; merge it (CausalLM.MergeAndDetachLora) before scoring.");
-        return Task.Factory.StartNew(() => Score(request, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return ComputeThread.RunAsync(() => Score(request, progress, cancellationToken), cancellationToken);
     }
 
     /// <summary>

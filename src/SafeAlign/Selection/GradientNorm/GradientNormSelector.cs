@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SafeAlign.Evaluation;
+using SafeAlign.Native;
 using SafeAlign.Training;
 using static TorchSharp.torch;
 
@@ -37,7 +38,7 @@ public sealed class GradientNormSelector : IAlignmentDataSelector
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        return Task.Factory.StartNew(() =>
+        return ComputeThread.RunAsync(() =>
         {
             var clock = Stopwatch.StartNew();
             var model = request.Model;
@@ -66,6 +67,6 @@ public sealed class GradientNormSelector : IAlignmentDataSelector
             var kept = SelectionRanking.TopK(scores, Options.KeepCount(scores.Length));
             progress?.Report($"{Name}: kept {kept.Count} of {scores.Length}");
             return new AlignmentSelection(Name, kept, scores, clock.Elapsed);
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }, cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SafeAlign.Evaluation;
+using SafeAlign.Native;
 using SafeAlign.Training;
 using static TorchSharp.torch;
 
@@ -37,7 +38,7 @@ public sealed class LossSelector : IAlignmentDataSelector
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        return Task.Factory.StartNew(() =>
+        return ComputeThread.RunAsync(() =>
         {
             var clock = Stopwatch.StartNew();
             var rows = request.Data.Safety;
@@ -60,6 +61,6 @@ public sealed class LossSelector : IAlignmentDataSelector
             var kept = SelectionRanking.TopK(scores, Options.KeepCount(scores.Length));
             progress?.Report($"{Name}: kept {kept.Count} of {scores.Length}");
             return new AlignmentSelection(Name, kept, scores, clock.Elapsed);
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }, cancellationToken);
     }
 }

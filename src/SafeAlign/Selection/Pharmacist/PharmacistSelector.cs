@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeAlign.Evaluation;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using TorchSharp;
@@ -64,7 +65,7 @@ public sealed class PharmacistSelector : IAlignmentDataSelector
         if (Options.UseHarmfulStep && request.Data.Harmful.Count == 0)
             throw new ArgumentException($"The {Name} selector simulates a harmful step: SelectionRequest.Data.Harmful (harmful prompt → harmful answer) is empty.", nameof(request));
         // Tensor dispose scopes are per thread: run the loop on one thread of its own, as the trainer does.
-        return Task.Factory.StartNew(() => Select(request, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return ComputeThread.RunAsync(() => Select(request, progress, cancellationToken), cancellationToken);
     }
 
     /// <summary>
