@@ -23,7 +23,8 @@ var settings = QuickstartSettings.Parse(args);
 var clock = Stopwatch.StartNew();
 
 // The library's stages, as an app gets them: AddSafeAlign with options (world-scaled defaults, shortened for a
-// ten-minute run: one alignment epoch, one selector epoch, 500 calibration rows, half the benign rows; see
+// ten-minute run: one SFT epoch, one selector epoch with harmful and validation batches of 8, 500 calibration rows, a
+// quarter of the benign rows; see
 // samples/Quickstart/README.md).
 var services = new ServiceCollection()
     .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
@@ -32,9 +33,9 @@ var services = new ServiceCollection()
         o.Device.Device = settings.Device;
         o.Sft.Epochs = 1;
         o.Sft.Seed = settings.Seed;
-        o.Vaccine.Epochs = 1;
-        o.Vaccine.Seed = settings.Seed;
         o.Pharmacist.Epochs = 1;
+        o.Pharmacist.HarmfulBatchSize = 8;
+        o.Pharmacist.ValidationBatchSize = 8;
         o.Pharmacist.Seed = settings.Seed;
         o.Toss.Seed = settings.Seed;
         o.Antidote.Targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
@@ -45,9 +46,8 @@ using var provider = services.BuildServiceProvider();
 var options = provider.GetRequiredService<SafeAlignOptions>();
 var device = SafeAlignDevice.Resolve(options.Device, provider.GetRequiredService<ILogger<SafetyPipeline>>());
 
-// Half the world's benign alignment rows (1,000): the base model's pretraining corpus does not depend on them, so the
-// cached base model is the one the docs' experiments use. (Halving the harmful rows too left Pharmacist's 400-row
-// subset too small for one epoch of Vaccine: aligned HS 90 %.)
+// A quarter of the world's benign alignment rows (500): the base model's pretraining corpus does not depend on them, so the
+// cached base model is the one the docs' experiments use.
 var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed, AlignmentBenignSize = 1_000 });
 var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = settings.HarmfulRatio, Seed = settings.Seed });
 var (userRows, isHarmful) = attack.BuildUserRows(world.AttackPool, world.TaskTrain["sst2"]);
@@ -56,24 +56,26 @@ var evaluation = new PipelineEvaluationSet(
     world.BenignTest.Take(settings.EvaluationSize).Select(b => b.Prompt).ToList(),
     world.TaskTest["sst2"].Take(settings.EvaluationSize).ToList());
 
-// Six configurations. The last four share one run folder, so each resumes the one before it: the Pharmacist
-// selection is computed once, Vaccine's alignment is reused by +TOSS, and +Antidote reuses +TOSS's fine-tuning.
+// Six configurations. The last four share one run folder, so each resumes the one before it: the Pharmacist selection
+// and its SFT alignment are computed once, Lisa guards the user's fine-tuning from the fourth on, and +Antidote reuses
+// +TOSS's fine-tuning.
 T? Stage<T>(string name) where T : class => name == SafetyPipelineOptions.None ? null : provider.GetRequiredKeyedService<T>(name);
-SafetyPipelineStages Stages(string selector, string defense, string scorer, string pruner) => new()
+SafetyPipelineStages Stages(string selector, string defense, string finetuning, string scorer, string pruner) => new()
 {
     Selector = Stage<IAlignmentDataSelector>(selector),
     Defense = Stage<IAlignmentDefense>(defense),
+    Finetuning = Stage<FinetuningDefenseStage>(finetuning),
     Scorer = Stage<ITokenRiskScorer>(scorer),
     Pruner = Stage<IPostFinetunePruner>(pruner),
 };
 var configurations = new (string Label, string Folder, SafetyPipelineStages Stages)[]
 {
-    ("no defense", "none", Stages("none", "none", "none", "none")),
-    ("SFT", "sft", Stages("none", "sft", "none", "none")),
-    ("SFT + Pharmacist", "pharmacist", Stages("pharmacist", "sft", "none", "none")),
-    ("Vaccine + Pharmacist (best defense)", "pharmacist", Stages("pharmacist", "vaccine", "none", "none")),
-    ("  + TOSS token masking", "pharmacist", Stages("pharmacist", "vaccine", "toss", "none")),
-    ("  + Antidote pruning", "pharmacist", Stages("pharmacist", "vaccine", "toss", "antidote")),
+    ("no defense", "none", Stages("none", "none", "none", "none", "none")),
+    ("SFT", "sft", Stages("none", "sft", "none", "none", "none")),
+    ("SFT + Pharmacist", "pharmacist", Stages("pharmacist", "sft", "none", "none", "none")),
+    ("SFT + Pharmacist + Lisa (best defense)", "pharmacist", Stages("pharmacist", "sft", "lisa", "none", "none")),
+    ("  + TOSS token masking", "pharmacist", Stages("pharmacist", "sft", "lisa", "toss", "none")),
+    ("  + Antidote pruning", "pharmacist", Stages("pharmacist", "sft", "lisa", "toss", "antidote")),
 };
 
 string baseFolder = "";
