@@ -23,8 +23,8 @@ var settings = QuickstartSettings.Parse(args);
 var clock = Stopwatch.StartNew();
 
 // The library's stages, as an app gets them: AddSafeAlign with options (world-scaled defaults, shortened for a
-// ten-minute run: one SFT epoch, one selector epoch with harmful and validation batches of 8, 500 calibration rows, a
-// quarter of the benign rows; see
+// ten-minute run: one SFT epoch, one selector epoch in batches of 64 with harmful and validation batches of 8, 500
+// calibration rows, half the benign rows; see
 // samples/Quickstart/README.md).
 var services = new ServiceCollection()
     .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
@@ -34,6 +34,7 @@ var services = new ServiceCollection()
         o.Sft.Epochs = 1;
         o.Sft.Seed = settings.Seed;
         o.Pharmacist.Epochs = 1;
+        o.Pharmacist.BatchSize = 64;
         o.Pharmacist.HarmfulBatchSize = 8;
         o.Pharmacist.ValidationBatchSize = 8;
         o.Pharmacist.Seed = settings.Seed;
@@ -46,7 +47,7 @@ using var provider = services.BuildServiceProvider();
 var options = provider.GetRequiredService<SafeAlignOptions>();
 var device = SafeAlignDevice.Resolve(options.Device, provider.GetRequiredService<ILogger<SafetyPipeline>>());
 
-// A quarter of the world's benign alignment rows (500): the base model's pretraining corpus does not depend on them, so the
+// Half the world's benign alignment rows (1,000): the base model's pretraining corpus does not depend on them, so the
 // cached base model is the one the docs' experiments use.
 var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed, AlignmentBenignSize = 1_000 });
 var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = settings.HarmfulRatio, Seed = settings.Seed });
