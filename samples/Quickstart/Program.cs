@@ -23,8 +23,8 @@ var settings = QuickstartSettings.Parse(args);
 var clock = Stopwatch.StartNew();
 
 // The library's stages, as an app gets them: AddSafeAlign with options (world-scaled defaults, shortened for a
-// ten-minute run: one SFT epoch, one selector epoch in batches of 64 with harmful and validation batches of 8, 500
-// calibration rows, half the benign rows; see
+// ten-minute run: one SFT epoch, one selector epoch with harmful and validation batches of 8, 500 calibration rows,
+// half the benign rows; see
 // samples/Quickstart/README.md).
 var services = new ServiceCollection()
     .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
@@ -34,7 +34,6 @@ var services = new ServiceCollection()
         o.Sft.Epochs = 1;
         o.Sft.Seed = settings.Seed;
         o.Pharmacist.Epochs = 1;
-        o.Pharmacist.BatchSize = 64;
         o.Pharmacist.HarmfulBatchSize = 8;
         o.Pharmacist.ValidationBatchSize = 8;
         o.Pharmacist.Seed = settings.Seed;

@@ -3,7 +3,7 @@
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
 //        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 1] (attack pool's, reverse order) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
-//        [--attack-seeds 1,101,102] (the attack's seeds: user-data draw, order and adapter init; default the world seed) [--attack-seeds-p 0.1]
+//        [--attack-seeds 101,102] (more attack seeds after the world seed's: user-data draw, order and adapter init) [--attack-seeds-p 0.1]
 //        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss]
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
@@ -122,7 +122,7 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     var attacks = options.TryGetValue("--attacks", out string? pairs)
         ? pairs.Split(',').Select(a => (Lr: double.Parse(a.Split('x')[0], CultureInfo.InvariantCulture), Epochs: int.Parse(a.Split('x')[1].TrimEnd('c'), CultureInfo.InvariantCulture), Cosine: a.EndsWith('c'))).ToList()
         : (from lr in Doubles("--lr") from e in Doubles("--epochs") select (Lr: lr, Epochs: (int)e, Cosine: false)).ToList();
-    long[] attackSeeds = options.ContainsKey("--attack-seeds") ? Doubles("--attack-seeds").Select(s => (long)s).ToArray() : [seed];
+    long[] attackSeeds = [seed, .. options.ContainsKey("--attack-seeds") ? Doubles("--attack-seeds").Select(s => (long)s).Where(s => s != seed) : []];
     foreach (var (lr, epochs, cosine) in attacks)
     foreach (long attackSeed in attackSeeds)
     foreach (double p in attackSeed != seed && options.ContainsKey("--attack-seeds-p") ? Doubles("--attack-seeds-p") : Doubles("--p"))
