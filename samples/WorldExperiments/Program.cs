@@ -44,6 +44,7 @@ using SafeAlign.Selection.Pharmacist;
 using SafeAlign.Pruning.Antidote;
 using SafeAlign.Reporting;
 using SafeAlign.Tokenization;
+using SafeAlign.Training;
 using TorchSharp;
 
 var options = new Dictionary<string, string> { ["--seed"] = "1,2,3", ["--eval"] = "200", ["--lr"] = "1.5e-4", ["--epochs"] = "1", ["--p"] = "0,0.02,0.05,0.1,0.2" };
