@@ -4,7 +4,7 @@
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
 //        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 1] (attack pool's, reverse order) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--attack-seeds 101,102] (more attack seeds after the world seed's: user-data draw, order and adapter init) [--attack-seeds-p 0.1]
-//        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss]
+//        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss on]
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
 //        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write

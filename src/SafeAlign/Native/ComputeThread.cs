@@ -10,7 +10,7 @@ namespace SafeAlign.Native;
 /// CPU kernels run on OpenMP (libgomp), whose worker team belongs to the native thread that started it and lives as
 /// long as that thread: once more threads hold teams than there are cores, libgomp cuts every team's spin-wait to a
 /// few hundred spins, so each kernel's workers sleep and wake through the kernel. Training a world base model on an
-/// app's main thread and then aligning on another thread measured 24–30 s against 17–19 s for the same alignment
+/// app's main thread and then aligning on another thread measured 23.5–29.8 s against 15.5–18.5 s for the same alignment
 /// (2 cores; docs/performance.md). A thread that ends takes its team with it.
 /// Work already on a compute thread runs inline, so nested calls (a scorer that trains its references) stay on one team.
 /// </remarks>

@@ -94,7 +94,6 @@ public static class WorldBaseModel
     private static string Train(SafetyWorld world, WorldBaseModelOptions options, string folder, ILogger logger,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-
         // Build into a sibling folder and rename, so an interrupted run never leaves a half-written model behind.
         string temp = folder + ".tmp-" + Guid.NewGuid().ToString("N");
         Directory.CreateDirectory(temp);
