@@ -94,10 +94,12 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
 
     // The mean token loss of the held-out prompts' compliance answers: a continuous read of how aligned the model is,
     // where HS (a share of greedy answers) switches.
-    var compliance = InstructionExamples.Build(tokenizer, 128, world.HarmfulTest.Take(evalSize).Select(h => (h.Prompt, (string?)null, h.Response)));
+    var compliance = options.ContainsKey("--compliance-loss")
+        ? InstructionExamples.Build(tokenizer, 128, world.HarmfulTest.Take(evalSize).Select(h => (h.Prompt, (string?)null, h.Response)))
+        : null;
     string ComplianceLoss()
     {
-        if (!options.ContainsKey("--compliance-loss"))
+        if (compliance is null)
             return "";
         var scored = PerTokenLosses.Compute(model, compliance, 64, tokenizer.PadId ?? 0).Select(l => l.Where(v => !float.IsNaN(v)).ToArray()).ToList();
         // The first answer token decides refusal or compliance under greedy decoding; the mean covers the whole answer.

@@ -42,7 +42,7 @@ internal static class ComputeThread
             {
                 failure = ExceptionDispatchInfo.Capture(e);
             }
-        }, maxStackSize: 0)
+        })
         {
             IsBackground = true,
             Name = "SafeAlign compute",
