@@ -83,7 +83,7 @@ public class SelectorBenchmarks
     public float BatchPass()
     {
         using var scope = torch.NewDisposeScope();
-        var loss = TokenLoss.PerSample(_model.Forward(_pool.InputIds, _pool.AttentionMask), _pool.Labels).sum();
+        var loss = TokenLoss.PerSample(_model, _pool).sum();
         loss.backward();
         Zero();
         return loss.item<float>();
@@ -99,14 +99,14 @@ public class SelectorBenchmarks
         if (Strategy is GradientAlignmentStrategy.Ghost or GradientAlignmentStrategy.Materialized)
         {
             using var capture = new LoraGradientCapture(_model);
-            var perSample = TokenLoss.PerSample(_model.Forward(_pool.InputIds, _pool.AttentionMask), _pool.Labels);
+            var perSample = TokenLoss.PerSample(_model, _pool);
             capture.Stop();
             perSample.sum().backward();
             dots = Strategy == GradientAlignmentStrategy.Ghost ? capture.Dot(_direction) : capture.DotMaterialized(_direction);
         }
         else
         {
-            var perSample = TokenLoss.PerSample(_model.Forward(_pool.InputIds, _pool.AttentionMask), _pool.Labels);
+            var perSample = TokenLoss.PerSample(_model, _pool);
             perSample.sum().backward();
             dots = Strategy == GradientAlignmentStrategy.DoubleBackward
                 ? SampleGradientDots.DoubleBackward(_model, _pool, parameters, _direction)
@@ -190,7 +190,7 @@ public class AlignmentContractionBenchmarks
         using var scope = torch.NewDisposeScope();
         var batch = TrainingBatch.Collate(examples, 0, torch.CPU);
         _capture = new LoraGradientCapture(_model);
-        var perSample = TokenLoss.PerSample(_model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+        var perSample = TokenLoss.PerSample(_model, batch);
         _capture.Stop();
         perSample.sum().backward();
         _direction = ParameterSnapshot.OfGradients(_capture.Parameters);

@@ -6,6 +6,8 @@
 //        [--attack-seeds 101,102] (more attack seeds after the world seed's: user-data draw, order and adapter init) [--attack-seeds-p 0.1]
 //        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss on]
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
+//        [--base-steps 400 --base-lr 2e-3 --base-batch 64] (the base model's pretraining recipe; default WorldBaseModelOptions')
+//        [--task-rows 200] (task rows per task in the SFT alignment data; default WorldAlignment.TaskRowsPerTask)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
 //        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write
 //        grid.csv / grid.md; --loss picks the attack's loss normalisation for every cell (sample = TOSS's per-sample mean)
@@ -56,6 +58,10 @@ int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
 double Number(string key, double fallback) => options.TryGetValue(key, out string? value) ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
 double Skew() => Number("--skew", new SafetyWorldOptions().AlignmentCategorySkew);
 double AttackSkew() => Number("--attack-skew", new SafetyWorldOptions().AttackCategorySkew);
+var recipe = new WorldBaseModelOptions();
+recipe.Steps = (int)Number("--base-steps", recipe.Steps);
+recipe.LearningRate = Number("--base-lr", recipe.LearningRate);
+recipe.BatchSize = (int)Number("--base-batch", recipe.BatchSize);
 if (options.TryGetValue("--charts-from", out string? chartSources))
     return ChartsFrom(chartSources);
 if (options.TryGetValue("--histogram-from", out string? riskSource))
@@ -73,7 +79,7 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
     var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew() });
     var clock = Stopwatch.StartNew();
-    string baseFolder = WorldBaseModel.GetOrTrain(world);
+    string baseFolder = WorldBaseModel.GetOrTrain(world, recipe);
     double baseSeconds = clock.Elapsed.TotalSeconds;
     var tokenizer = HfTokenizer.FromFolder(baseFolder);
     using var model = CausalLM.FromPretrained(baseFolder, new ModelOptions { Device = new DeviceOptions { Device = "cpu" } });
@@ -109,7 +115,7 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     string baseRow = await Measure(SafetyWorld.Tasks);
     Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {baseRow} |");
     clock.Restart();
-    await new SftDefense(new SftOptions { Seed = seed }).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world)));
+    await new SftDefense(new SftOptions { Seed = seed }).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world, taskRowsPerTask: (int)Number("--task-rows", WorldAlignment.TaskRowsPerTask))));
     model.MergeAndDetachLora();
     double alignSeconds = clock.Elapsed.TotalSeconds;
     string alignedRow = await Measure(SafetyWorld.Tasks);
@@ -250,7 +256,7 @@ async Task<int> MaskCheck()
     foreach (long seed in Doubles("--seed").Select(s => (long)s))
     {
         var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed });
-        string folder = WorldBaseModel.GetOrTrain(world);
+        string folder = WorldBaseModel.GetOrTrain(world, recipe);
         var tokenizer = HfTokenizer.FromFolder(folder);
         using var model = CausalLM.FromPretrained(folder, new ModelOptions { Device = new DeviceOptions { Device = "cpu" } });
         var data = WorldAlignment.Data(world);

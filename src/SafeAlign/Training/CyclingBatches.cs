@@ -14,6 +14,7 @@ public sealed class CyclingBatches
     private readonly int _batchSize, _padTokenId;
     private readonly int? _maxLength;
     private readonly long _seed;
+    private readonly bool _sharePrefix;
     private int[] _order = [];
     private int _pass = -1, _next;
 
@@ -23,14 +24,17 @@ public sealed class CyclingBatches
     /// <param name="padTokenId">Pad id for collation.</param>
     /// <param name="maxLength">Truncate sequences to this many tokens; null keeps them whole.</param>
     /// <param name="seed">Seed of the per-pass permutations.</param>
+    /// <param name="sharePrefix">Mark each batch's common prefix (<see cref="TrainingBatch.SharedPrefixLength"/>) so that
+    /// <see cref="TokenLoss.Normalized(SafeAlign.Models.CausalLM, TrainingBatch, TokenLossNormalization)"/> computes it once;
+    /// only for batches that reach the model through that loss.</param>
     /// <exception cref="ArgumentException">The data is empty or the batch size below 1.</exception>
-    public CyclingBatches(IReadOnlyList<TokenizedExample> examples, int batchSize, int padTokenId, int? maxLength, long seed)
+    public CyclingBatches(IReadOnlyList<TokenizedExample> examples, int batchSize, int padTokenId, int? maxLength, long seed, bool sharePrefix = false)
     {
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0)
             throw new ArgumentException("CyclingBatches needs at least one example.", nameof(examples));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        (_examples, _batchSize, _padTokenId, _maxLength, _seed) = (examples, batchSize, padTokenId, maxLength, seed);
+        (_examples, _batchSize, _padTokenId, _maxLength, _seed, _sharePrefix) = (examples, batchSize, padTokenId, maxLength, seed, sharePrefix);
     }
 
     /// <summary>Examples in the underlying data.</summary>
@@ -52,5 +56,5 @@ public sealed class CyclingBatches
     }
 
     /// <summary>The next batch, collated on <paramref name="device"/> in the current dispose scope.</summary>
-    public TrainingBatch Next(Device device) => TrainingBatch.Collate(NextExamples(), _padTokenId, device, _maxLength);
+    public TrainingBatch Next(Device device) => TrainingBatch.Collate(NextExamples(), _padTokenId, device, _maxLength, _sharePrefix);
 }

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SafeAlign.Training;
 
 /// <summary>
-/// ⟨∇ℓ_i(θ), V⟩ for every sample i of a batch, ℓ_i the sample's token-mean loss (<see cref="TokenLoss.PerSample"/>) and
+/// ⟨∇ℓ_i(θ), V⟩ for every sample i of a batch, ℓ_i the sample's token-mean loss (<see cref="TokenLoss.PerSample(CausalLM, TrainingBatch)"/>) and
 /// V a direction over <c>parameters</c>, by recomputation at the model's current weights: <see cref="Naive"/> (one
 /// forward and backward per sample, the oracle) and <see cref="DoubleBackward"/> (the whole vector as one
 /// Jacobian-vector product, J·V = ∂/∂u ⟨Jᵀu, V⟩). <see cref="LoraGradientCapture"/> gets the same numbers from the
@@ -57,7 +57,7 @@ public static class SampleGradientDots
         try
         {
             using var scope = NewDisposeScope();
-            var losses = TokenLoss.PerSample(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);  // (B)
+            var losses = TokenLoss.PerSample(model, batch);  // (B)
             var u = ones_like(losses).requires_grad_(true);                                                      // (B)
             var grads = torch.autograd.grad([losses], inputs, [u], create_graph: true, allow_unused: true);     // Jᵀu
             var projection = Contract(grads, directions);                                                        // ⟨Jᵀu, V⟩

@@ -69,6 +69,22 @@ public static class TokenLoss
         return SampleMeans(PerToken(logits, labels), labels).PerSample.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// <see cref="PerSample(Tensor, Tensor)"/> of <paramref name="batch"/> under <paramref name="model"/> (B), with the LM head
+    /// applied only to the rows that predict a labelled token (<see cref="PerTokenFromHidden"/>). The whole sequence of
+    /// every row is computed (no shared prefix), so per-sample gradient captures see each row's own activations.
+    /// </summary>
+    /// <param name="model">The model, in the mode the caller wants.</param>
+    /// <param name="batch">The batch; its labels say which tokens are scored.</param>
+    public static Tensor PerSample(CausalLM model, TrainingBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batch);
+        using var scope = NewDisposeScope();
+        var nll = PerTokenFromHidden(model.HiddenStates(batch.InputIds, batch.AttentionMask), batch.Labels, model.Logits); // (B, T)
+        return SampleMeans(nll, batch.Labels).PerSample.MoveToOuterDisposeScope();
+    }
+
     /// <summary>The loss <paramref name="normalization"/> names: <see cref="Mean"/> or <see cref="SampleMean"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An unknown normalisation.</exception>
     public static Tensor Normalized(Tensor logits, Tensor labels, TokenLossNormalization normalization)

@@ -143,4 +143,37 @@ public sealed class TokenLossTests
         Assert.Equal(0f, loss.item<float>());
         Assert.All(model.parameters(), p => Assert.Equal(0f, p.grad?.abs().sum().item<float>() ?? 0f));
     }
+    [Fact]
+    public void PerSample_FromTheModel_EqualsPerSampleOnFullLogits_WithTheSameGradients()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create(seed: 9);
+        model.train();
+        var examples = new List<TokenizedExample>
+        {
+            new([4, 8, 15, 16, 23, 42, 2], [-100, -100, -100, -100, 23, 42, 2]),
+            new([4, 9, 30, 31], [-100, -100, -100, -100]),
+            new([5, 8, 15, 50, 51, 52, 53, 2], [-100, -100, -100, -100, -100, 52, 53, 2]),
+        };
+        var batch = TrainingBatch.Collate(examples, 0, torch.CPU);
+        var weights = torch.tensor(new[] { 0.5f, 2f, 1.5f });
+
+        (float[] Losses, float[] Gradient) Run(Func<torch.Tensor> perSample)
+        {
+            model.zero_grad();
+            var losses = perSample();
+            (weights * losses).sum().backward();
+            var embedding = model.named_parameters().First(p => p.name.Contains("embed_tokens")).parameter;
+            return (losses.detach().data<float>().ToArray(), embedding.grad!.data<float>().ToArray());
+        }
+
+        var full = Run(() => TokenLoss.PerSample(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels));
+        var fromModel = Run(() => TokenLoss.PerSample(model, batch));
+
+        Assert.Equal(0f, fromModel.Losses[1]);
+        Assert.True(fromModel.Losses[0] > 0 && fromModel.Losses[2] > 0);
+        Assert.All(full.Losses.Zip(fromModel.Losses), pair => Assert.Equal(pair.First, pair.Second, 1e-5f));
+        Assert.Contains(full.Gradient, g => g != 0);
+        Assert.All(full.Gradient.Zip(fromModel.Gradient), pair => Assert.Equal(pair.First, pair.Second, 1e-5f));
+    }
 }

@@ -43,7 +43,7 @@ public sealed class BoosterDefense : TrainedAlignmentDefense<BoosterOptions>
         if (harmfulRows.Count == 0)
             throw new ArgumentException("Booster needs harmful data: AlignmentData.Harmful (harmful prompt → harmful answer) is empty.", nameof(request));
         var harmful = InstructionExamples.Build(request.Tokenizer, Options.MaxLength, harmfulRows.Select(h => (h.Prompt, (string?)null, h.Response)));
-        var batches = new CyclingBatches(harmful, Options.HarmfulBatchSize ?? Options.BatchSize, request.Tokenizer.PadId ?? 0, Options.MaxLength, Options.Seed);
+        var batches = new CyclingBatches(harmful, Options.HarmfulBatchSize ?? Options.BatchSize, request.Tokenizer.PadId ?? 0, Options.MaxLength, Options.Seed, sharePrefix: true);
         return new BoosterStep(Options.Lambda, Options.Alpha, batches, _alignmentStep);
     }
 }

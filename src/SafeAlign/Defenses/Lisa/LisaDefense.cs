@@ -42,7 +42,7 @@ public sealed class LisaDefense : IFinetuningDefense
     {
         ArgumentNullException.ThrowIfNull(job);
         var examples = InstructionExamples.Build(job.Tokenizer, job.MaxLength, _alignment.SupervisedItems());
-        var batches = new CyclingBatches(examples, job.Trainer.BatchSize, job.Trainer.PadTokenId, job.Trainer.MaxLength, job.Trainer.Seed);
+        var batches = new CyclingBatches(examples, job.Trainer.BatchSize, job.Trainer.PadTokenId, job.Trainer.MaxLength, job.Trainer.Seed, sharePrefix: true);
         return new LisaStep(_options, batches, job.TotalSteps);
     }
 }

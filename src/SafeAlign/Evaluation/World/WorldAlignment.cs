@@ -9,8 +9,11 @@ namespace SafeAlign.Evaluation.World;
 /// </summary>
 public static class WorldAlignment
 {
-    /// <summary>Task rows per task trained alongside the alignment set.</summary>
-    public const int TaskRowsPerTask = 100;
+    /// <summary>
+    /// Task rows per task trained alongside the alignment set (200: with 100, SFT alignment cost the 360-step base model
+    /// 5.6 points of FA, mostly arithmetic; docs/world.md).
+    /// </summary>
+    public const int TaskRowsPerTask = 200;
 
     /// <summary>
     /// The world's alignment data: every alignment row (low-quality ones included, as a real set has them), the benign
@@ -19,14 +22,17 @@ public static class WorldAlignment
     /// </summary>
     /// <param name="world">The world.</param>
     /// <param name="alignment">The alignment rows to use instead of all of them (e.g. the subset a selector kept).</param>
-    public static AlignmentData Data(SafetyWorld world, IReadOnlyList<SafetyExample>? alignment = null)
+    /// <param name="taskRowsPerTask">Task rows per task (default <see cref="TaskRowsPerTask"/>), at most the task's training split.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskRowsPerTask"/> is negative.</exception>
+    public static AlignmentData Data(SafetyWorld world, IReadOnlyList<SafetyExample>? alignment = null, int taskRowsPerTask = TaskRowsPerTask)
     {
         ArgumentNullException.ThrowIfNull(world);
+        ArgumentOutOfRangeException.ThrowIfNegative(taskRowsPerTask);
         return new AlignmentData
         {
             Safety = alignment ?? world.Alignment.Select(a => a.Example).ToList(),
             Benign = world.AlignmentBenign.Select(b => new SafetyExample(b.Prompt, b.Response, [], true)).ToList(),
-            Utility = SafetyWorld.Tasks.SelectMany(t => world.TaskTrain[t].Take(TaskRowsPerTask)).ToList(),
+            Utility = SafetyWorld.Tasks.SelectMany(t => world.TaskTrain[t].Take(taskRowsPerTask)).ToList(),
             Harmful = world.AlignmentHarmful,
             Validation = world.AlignmentValidation,
         };

@@ -52,7 +52,10 @@ public static class TokenGenerator
                 int width = rows[0].Count, fed = cache is null || step == 0 ? width : 1;
                 var ids = HostTensor(rows, width - fed, fed, model.Device);
                 var mask = HostTensor(real, 0, width, model.Device);
-                var logits = model.Forward(ids, mask, cache: cache).select(1, -1).to(float32); // (B, V)
+                // Only the last position's logits are used: the prompt's other positions skip the LM head.
+                var hidden = model.HiddenStates(ids, mask, cache: cache);                           // (B, fed, H)
+                var last = hidden.narrow(1, hidden.shape[1] - 1, 1);                                // (B, 1, H)
+                var logits = model.Logits(last).squeeze(1).to(float32);                             // (B, V)
                 long[] next = Select(logits, options, generator).cpu().data<long>().ToArray();
                 for (int b = 0; b < batch; b++)
                 {

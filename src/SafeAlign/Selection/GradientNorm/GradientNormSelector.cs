@@ -54,7 +54,7 @@ public sealed class GradientNormSelector : IAlignmentDataSelector
                     var chunk = examples.Skip(start).Take(Options.BatchSize).ToList();
                     var batch = TrainingBatch.Collate(chunk, request.Tokenizer.PadId ?? 0, model.Device, Options.MaxLength);
                     using var capture = new LoraGradientCapture(model);
-                    var perSample = TokenLoss.PerSample(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+                    var perSample = TokenLoss.PerSample(model, batch);
                     capture.Stop();
                     perSample.sum().backward();
                     capture.SquaredNorms().sqrt().to(float64).cpu().data<double>().CopyTo(norms, start);

@@ -52,7 +52,7 @@ public sealed class LossSelector : IAlignmentDataSelector
                     using var scope = NewDisposeScope();
                     var chunk = examples.Skip(start).Take(Options.BatchSize).ToList();
                     var batch = TrainingBatch.Collate(chunk, request.Tokenizer.PadId ?? 0, request.Model.Device, Options.MaxLength);
-                    var perSample = TokenLoss.PerSample(request.Model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+                    var perSample = TokenLoss.PerSample(request.Model, batch);
                     perSample.to(float64).cpu().data<double>().CopyTo(losses, start);
                 }
             }

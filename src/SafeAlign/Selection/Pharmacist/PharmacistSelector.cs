@@ -100,8 +100,8 @@ public sealed class PharmacistSelector : IAlignmentDataSelector
         using (ScratchAdapter.Attach(model, o.Lora(), Name))
         {
             using var state = new PharmacistState(model, count, o);
-            var harmful = o.UseHarmfulStep ? new CyclingBatches(Examples(request.Tokenizer, request.Data.Harmful), o.HarmfulBatchSize, pad, o.MaxLength, o.Seed + 1) : null;
-            var validationBatches = new CyclingBatches(validation, o.ValidationBatchSize, pad, o.MaxLength, o.Seed + 2);
+            var harmful = o.UseHarmfulStep ? new CyclingBatches(Examples(request.Tokenizer, request.Data.Harmful), o.HarmfulBatchSize, pad, o.MaxLength, o.Seed + 1, sharePrefix: true) : null;
+            var validationBatches = new CyclingBatches(validation, o.ValidationBatchSize, pad, o.MaxLength, o.Seed + 2, sharePrefix: true);
             int batchesPerEpoch = (count + o.BatchSize - 1) / o.BatchSize, total = o.Epochs * batchesPerEpoch, done = 0;
             var pending = new List<Tensor>();
             try

@@ -80,7 +80,7 @@ public sealed class PharmacistStep
         // 1. Lower level at θ, recording the batch pass for the per-sample alignments.
         var w = (weights.detach().to(float32) / batchSize).to(model.Device);                                        // π_i / |B|
         using var capture = _strategy is GradientAlignmentStrategy.Ghost or GradientAlignmentStrategy.Materialized ? new LoraGradientCapture(model) : null;
-        var perSample = TokenLoss.PerSample(model.Forward(pool.InputIds, pool.AttentionMask), pool.Labels);       // (B) ℓ_i(θ)
+        var perSample = TokenLoss.PerSample(model, pool);                                                         // (B) ℓ_i(θ)
         capture?.Stop();
         var lower = (w * perSample).sum();
         lower.backward();
