@@ -9,11 +9,8 @@ namespace SafeAlign.Evaluation.World;
 /// </summary>
 public static class WorldAlignment
 {
-    /// <summary>
-    /// Task rows per task trained alongside the alignment set (200: with 100, SFT alignment cost the 360-step base model
-    /// 5.6 points of FA, mostly arithmetic; docs/world.md).
-    /// </summary>
-    public const int TaskRowsPerTask = 200;
+    /// <summary>Task rows per task trained alongside the alignment set.</summary>
+    public const int TaskRowsPerTask = 100;
 
     /// <summary>
     /// The world's alignment data: every alignment row (low-quality ones included, as a real set has them), the benign

@@ -32,10 +32,11 @@ public sealed class WorldBaseModelOptions
     public int MaxLength { get; set; } = 128;
 
     /// <summary>
-    /// Pretraining optimizer steps (default 360, 0.96 epochs of the corpus, ~255 s on 2 cores). 450 steps at lr 2e-3
-    /// (the default until 2026-11-30) took 304–342 s; shorter recipes tried on world v5, seed 1 are in docs/world.md.
+    /// Pretraining optimizer steps (default 450, 1.2 epochs of the corpus). Shorter recipes tried on world v5 left a base
+    /// model that alignment costs over 5 points of FA or that fails a task (docs/world.md): 300 steps at lr 2e-3 (FA 78 %)
+    /// or 3e-3 (6.5-point drop), 400 at 2e-3 (5.2 and 5.6-point drops), 360 at 2.5e-3 (alpaca 4 % on seed 3).
     /// </summary>
-    public int Steps { get; set; } = 360;
+    public int Steps { get; set; } = 450;
 
     /// <summary>Pretraining batch size (default 64).</summary>
     public int BatchSize { get; set; } = 64;
@@ -47,8 +48,8 @@ public sealed class WorldBaseModelOptions
     /// </summary>
     public int LengthSortedSplits { get; set; } = 4;
 
-    /// <summary>Peak learning rate, cosine schedule (default 2.5e-3).</summary>
-    public double LearningRate { get; set; } = 2.5e-3;
+    /// <summary>Peak learning rate, cosine schedule (default 2e-3).</summary>
+    public double LearningRate { get; set; } = 2e-3;
 
     /// <summary>Where base models are cached; default <c>$SAFEALIGN_CACHE</c> or <c>~/.cache/safealign</c>.</summary>
     public string? CacheDirectory { get; set; }
