@@ -6,7 +6,8 @@
 //        [--attack-seeds 101,102] (more attack seeds after the world seed's: user-data draw, order and adapter init) [--attack-seeds-p 0.1]
 //        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss on]
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
-//        [--base-steps 400 --base-lr 2e-3 --base-batch 64] (the base model's pretraining recipe; default WorldBaseModelOptions')
+//        [--base-steps 400 --base-lr 2e-3 --base-batch 64] (the base model's pretraining recipe in the calibration and --mask-check
+//        modes; default WorldBaseModelOptions')
 //        [--task-rows 200] (task rows per task in the SFT alignment data; default WorldAlignment.TaskRowsPerTask)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
 //        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write
