@@ -81,7 +81,7 @@ public static class TokenLoss
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
         using var scope = NewDisposeScope();
-        var nll = PerTokenFromHidden(model.HiddenStates(batch.InputIds, batch.AttentionMask), batch.Labels, model.Logits); // (B, T)
+        var nll = PerTokenFromModel(model, batch, sharePrefix: false);             // (B, T)
         return SampleMeans(nll, batch.Labels).PerSample.MoveToOuterDisposeScope();
     }
 
@@ -110,10 +110,7 @@ public static class TokenLoss
         ArgumentNullException.ThrowIfNull(batch);
         CheckNormalization(normalization);
         using var scope = NewDisposeScope();
-        var hidden = batch.SharedPrefixLength > 0                                   // (B, T, H)
-            ? model.HiddenStatesSharingPrefix(batch.InputIds, batch.AttentionMask, batch.SharedPrefixLength)
-            : model.HiddenStates(batch.InputIds, batch.AttentionMask);
-        var nll = PerTokenFromHidden(hidden, batch.Labels, model.Logits);          // (B, T)
+        var nll = PerTokenFromModel(model, batch, sharePrefix: true);              // (B, T)
         return Reduce(nll, batch.Labels, normalization).MoveToOuterDisposeScope();
     }
 
@@ -154,6 +151,16 @@ public static class TokenLoss
         if (target.shape[0] == 0 && rows.requires_grad)
             nll = nll + rows.sum();
         return nll.view(b, t).MoveToOuterDisposeScope();
+    }
+
+    // (B, T) per-token losses of the batch under the model through the labelled-row LM head; the batch's shared prefix
+    // is computed once when asked (not for per-sample gradient captures, which need each row's own activations).
+    private static Tensor PerTokenFromModel(CausalLM model, TrainingBatch batch, bool sharePrefix)
+    {
+        var hidden = sharePrefix && batch.SharedPrefixLength > 0                    // (B, T, H)
+            ? model.HiddenStatesSharingPrefix(batch.InputIds, batch.AttentionMask, batch.SharedPrefixLength)
+            : model.HiddenStates(batch.InputIds, batch.AttentionMask);
+        return PerTokenFromHidden(hidden, batch.Labels, model.Logits);
     }
 
     // (B, T) per-token losses, zero where not scored, to the scalar the normalisation names.
