@@ -20,7 +20,7 @@ namespace SafeAlign.Experiments;
 /// <param name="AlignmentSeconds">Wall time of the alignment.</param>
 /// <param name="FinetuneSeconds">Wall time of scoring plus the attack's fine-tuning.</param>
 /// <param name="PruningSeconds">Wall time of the pruning.</param>
-/// <param name="AlignmentPeakBytes">Peak working set of the process at the end of alignment.</param>
+/// <param name="AlignmentPeakBytes">Peak resident memory during the alignment (on Linux the process's high-water mark is reset before each alignment; elsewhere the process's peak so far).</param>
 public sealed record ExperimentRow(
     long Seed, string Selector, string Defense, string Finetuning, string Scorer, string Pruner, double HarmfulRatio, int AlignmentRows,
     RateEstimate AlignedHarmfulScore, RateEstimate HarmfulScore, RateEstimate OverRefusal, RateEstimate FinetuneAccuracy,

@@ -78,6 +78,7 @@ public sealed class ExperimentRunner
                     long peak = 0;
                     if (Is(defenseName))
                     {
+                        PeakMemory.Reset(); // this alignment's peak, not the largest of the grid so far
                         var clock = Stopwatch.StartNew();
                         var result = await _stages.Defenses[defenseName](seed).AlignAsync(new AlignmentRequest(model, tokenizer, selected), cancellationToken: cancellationToken).ConfigureAwait(false);
                         model.MergeAndDetachLora();
