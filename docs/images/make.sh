@@ -21,6 +21,7 @@ charts antidote-weak "attack lr 6e-5 × 4 epochs, cosine" $data/antidote-weak.cs
 charts antidote-default "default attack lr 1.5e-4 × 1 epoch; seeds 1–3" $data/antidote-default.csv
 charts defenses-v5 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/defenses-v5-s3.csv
 charts defenses-v5-s1 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/defenses-v5-s1.csv
+charts defenses-v5-s2 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/defenses-v5-s2.csv
 charts toss-v5 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/toss-v5.csv
 dotnet samples/WorldExperiments/bin/Release/net10.0/WorldExperiments.dll --histogram-from $data/risk-histogram-s1-p0.2-toss-lr0.001.csv \
   --out "$work" --chart-note "seed 1, p = 0.2, SFT-aligned model, reference lr 1e-3, d = 0.1" > /dev/null
@@ -30,6 +31,7 @@ cp "$work/lisa/hs-vs-p.png" $images/lisa-hs-vs-p.png
 cp "$work/toss/hs-vs-p.png" $images/toss-hs-vs-p.png
 cp "$work/defenses-v5-s1/hs-vs-p.png" $images/defenses-v5-s1-hs-vs-p.png
 cp "$work/defenses-v5-s1/alignment-time.png" $images/defenses-v5-s1-alignment-time.png
+cp "$work/defenses-v5-s2/hs-vs-p.png" $images/defenses-v5-s2-hs-vs-p.png
 cp "$work/toss-v5/hs-vs-p.png" $images/toss-v5-hs-vs-p.png
 cp "$work/defenses/hs-vs-fa.png" $images/defenses-hs-vs-fa.png
 cp "$work/defenses-v5/hs-vs-p.png" $images/defenses-v5-s3-hs-vs-p.png
