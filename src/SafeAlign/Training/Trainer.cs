@@ -152,7 +152,7 @@ public sealed class Trainer
                 t.Dispose();
             model.eval();
         }
-        var result = new TrainingReport(completed, losses, clock.Elapsed, tokens, Process.GetCurrentProcess().PeakWorkingSet64);
+        var result = new TrainingReport(completed, losses, clock.Elapsed, tokens, PeakMemory.PeakBytes());
         Log.Finished(_logger, result.Steps, result.Elapsed.TotalSeconds, result.TokensPerSecond);
         return result;
     }

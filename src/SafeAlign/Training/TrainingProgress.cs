@@ -14,7 +14,7 @@ public readonly record struct TrainingProgress(int Step, int TotalSteps, int Epo
 /// <param name="Losses">Loss of every optimizer step, in order (including those before a resume).</param>
 /// <param name="Elapsed">Wall time of this run.</param>
 /// <param name="Tokens">Real tokens processed in this run.</param>
-/// <param name="PeakWorkingSetBytes">Process peak working set at the end of the run.</param>
+/// <param name="PeakWorkingSetBytes">Process peak working set at the end of the run (<c>PeakMemory</c>; the experiment runner resets it before each alignment).</param>
 public sealed record TrainingReport(int Steps, IReadOnlyList<double> Losses, TimeSpan Elapsed, long Tokens, long PeakWorkingSetBytes)
 {
     /// <summary>Real tokens per second over this run.</summary>
