@@ -77,7 +77,16 @@ internal static class ComputeThread
         return Task.Factory.StartNew(() =>
         {
             t_onComputeThread = true;
-            return work();
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                // An awaiting caller's continuation may run inline on this thread once the task completes; it must not
+                // take the thread for a compute thread (its later Run calls would run inline on a thread about to end).
+                t_onComputeThread = false;
+            }
         }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 }
