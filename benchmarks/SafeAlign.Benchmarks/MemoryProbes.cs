@@ -51,9 +51,35 @@ internal static class MemoryProbes
         return 0;
     }
 
+    /// <summary>
+    /// Peak extra RSS of alignment training steps per defense, each defense in a fresh process: the small config (4 layers,
+    /// d = 256) with LoRA on all projections, <paramref name="batch"/> × 128 tokens, 4 optimizer steps.
+    /// </summary>
+    /// <remarks>
+    /// Each defense runs twice: with glibc's default allocator, whose dynamic mmap threshold keeps freed blocks in the heap
+    /// (the RSS a user sees, but it says little about which tensors were alive), and with <c>MALLOC_MMAP_THRESHOLD_=65536</c>,
+    /// which returns every block of 64 KiB or more to the system when freed, so the peak follows the live tensors.
+    /// </remarks>
+    public static int DefenseStepPeaks(int batch)
+    {
+        Console.WriteLine("defense,batch,malloc,peak_extra_mb,steps_s");
+        foreach (string? threshold in new[] { null, "65536" })
+        {
+            foreach (string defense in DefenseStepFixture.Defenses)
+            {
+                var environment = threshold is null ? null : new Dictionary<string, string> { ["MALLOC_MMAP_THRESHOLD_"] = threshold };
+                ChildWith(environment, "defense-step-peak", defense, batch.ToString(CultureInfo.InvariantCulture), threshold is null ? "default" : $"mmap{threshold}");
+            }
+        }
+        return 0;
+    }
+
     /// <summary>Child-process entry points (a fresh process gives a clean peak-RSS counter).</summary>
     public static int ChildMain(string[] args)
     {
+        if (args[0] == "defense-step-peak")
+            return DefenseStepPeak(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
+
         SafeAlignDevice.Resolve("cpu");
         string folder = args[1];
         if (args[0] == "write-checkpoint")
@@ -86,9 +112,33 @@ internal static class MemoryProbes
         return 0;
     }
 
-    private static void Child(params string[] args)
+    // The training memory of one defense: RSS high-water mark over 4 steps above the RSS after set-up (model, optimizer,
+    // batches, libtorch), so it counts activations, gradients, optimizer moments and the method's extra tensors.
+    private static int DefenseStepPeak(string defense, int batch, string malloc)
+    {
+        SafeAlignDevice.Resolve("cpu");
+        using var fixture = new DefenseStepFixture(BenchmarkModels.Small, batch);
+        var step = fixture.Create(defense);
+        GC.Collect();
+        long baseline = Status("VmRSS");
+        File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 4; i++)
+            fixture.Step(step);
+        double seconds = clock.Elapsed.TotalSeconds;
+        long peak = Status("VmHWM");
+        (step as IDisposable)?.Dispose();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{defense},{batch},{malloc},{(peak - baseline) / 1048576.0:F1},{seconds:F2}"));
+        return 0;
+    }
+
+    private static void Child(params string[] args) => ChildWith(null, args);
+
+    private static void ChildWith(Dictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        foreach (var (name, value) in environment ?? [])
+            start.Environment[name] = value;
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             start.ArgumentList.Add(typeof(MemoryProbes).Assembly.Location);
         foreach (string a in args)

@@ -9,11 +9,13 @@ using SafeAlign.Benchmarks;
 //                                                      CI smoke: each benchmark once, smallest params; exit 1 if one fails
 // dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- rss [steps]     RSS over a long training loop
 // dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- load-memory     peak extra memory loading a ~570 MB checkpoint
+// dotnet run -c Release --project benchmarks/SafeAlign.Benchmarks -- defense-memory [batch]   peak extra memory of training steps per defense
 return args.FirstOrDefault() switch
 {
     "rss" => MemoryProbes.TrainingLoopRss(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     "load-memory" => MemoryProbes.CheckpointLoadPeak(),
-    "write-checkpoint" or "load-checkpoint" => MemoryProbes.ChildMain(args),
+    "defense-memory" => MemoryProbes.DefenseStepPeaks(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 32),
+    "write-checkpoint" or "load-checkpoint" or "defense-step-peak" => MemoryProbes.ChildMain(args),
     _ => Run(args),
 };
 

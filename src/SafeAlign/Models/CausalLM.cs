@@ -32,7 +32,7 @@ public sealed class CausalLM : nn.Module
         Config = (config ?? throw new ArgumentNullException(nameof(config))).Validate();
         Dtype = dtype;
         Device = device ?? CPU;
-        _model = new DecoderStack(config, dtype, Device, Taps);
+        _model = new DecoderStack(config, dtype, Device, Taps, Recomputation);
         if (config.NumLabels is int labels)
             _score = new LoraLinear(config.HiddenSize, labels, bias: false, dtype, Device);
         else if (!config.TieWordEmbeddings)
@@ -52,6 +52,9 @@ public sealed class CausalLM : nn.Module
 
     /// <summary>Taps on intermediate tensors (see <see cref="ModelTaps"/>).</summary>
     public ModelTaps Taps { get; } = new();
+
+    /// <summary>Which decoder layers keep only their input and recompute their activations in the backward (see <see cref="ActivationRecomputation"/>).</summary>
+    public ActivationRecomputation Recomputation { get; } = new();
 
     /// <summary>The LoRA adapter currently attached, or null.</summary>
     public LoraConfig? Lora { get; private set; }

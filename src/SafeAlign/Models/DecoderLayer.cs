@@ -23,7 +23,12 @@ public sealed class DecoderLayer : nn.Module<Tensor, AttentionContext, Tensor>
         _mlp = new Mlp(config, layer, dtype, device, taps);
         (_taps, _layer) = (taps, layer);
         RegisterComponents();
+        Sites = [new(layer, TapPoint.AttentionOutput), new(layer, TapPoint.MlpOutput), new(layer, TapPoint.LayerOutput),
+            .. modules().OfType<Lora.LoraLinear>().SelectMany(l => new[] { l.Site, l.Site with { Point = TapPoint.LoraHidden } })];
     }
+
+    /// <summary>Every tap site inside this layer (sub-block outputs, projection inputs, LoRA hiddens).</summary>
+    internal IReadOnlyList<TapSite> Sites { get; }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x, AttentionContext ctx)

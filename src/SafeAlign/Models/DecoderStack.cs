@@ -12,14 +12,15 @@ public sealed class DecoderStack : nn.Module<Tensor, AttentionContext, Tensor>
     [ComponentName(Name = "layers")] private readonly ModuleList<DecoderLayer> _layers;
     [ComponentName(Name = "norm")] private readonly RmsNorm _norm;
     private readonly ModelTaps _taps;
+    private readonly ActivationRecomputation _recomputation;
 
     /// <summary>Creates the stack for <paramref name="config"/> with uninitialised weights.</summary>
-    public DecoderStack(ModelConfig config, ScalarType dtype, Device? device, ModelTaps taps) : base(nameof(DecoderStack))
+    public DecoderStack(ModelConfig config, ScalarType dtype, Device? device, ModelTaps taps, ActivationRecomputation recomputation) : base(nameof(DecoderStack))
     {
         _embed = new TokenEmbedding(config.VocabSize, config.HiddenSize, dtype, device);
         _layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer(config, i, dtype, device, taps)).ToArray());
         _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
-        _taps = taps;
+        (_taps, _recomputation) = (taps, recomputation);
         RegisterComponents();
     }
 
@@ -34,9 +35,24 @@ public sealed class DecoderStack : nn.Module<Tensor, AttentionContext, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = _taps.Apply(new TapSite(0, TapPoint.EmbeddingOutput), _embed.call(inputIds)); // (B, T, hidden)
-        foreach (var layer in _layers)
-            h = layer.call(h, ctx);
+        for (int i = 0; i < _layers.Count; i++)
+            h = Recomputed(i, h, ctx) ?? _layers[i].call(h, ctx);
         return _norm.call(h).MoveToOuterDisposeScope();
+    }
+
+    // Layer i's output under activation recomputation, or null where the layer runs plainly (see ActivationRecomputation).
+    private Tensor? Recomputed(int i, Tensor h, AttentionContext ctx)
+    {
+        if (!_recomputation.IsEnabled || ctx.Cache is not null || !is_grad_enabled() || !_recomputation.Applies(i))
+            return null;
+        var layer = _layers[i];
+        var trainable = layer.parameters().Where(p => p.requires_grad).ToArray();
+        if ((!h.requires_grad && trainable.Length == 0) || _taps.AnyAt(layer.Sites))
+            return null;
+        // The recomputation replays dropout from the CPU generator's state; an accelerator's generator is not replayed.
+        if (h.device_type != TorchSharp.DeviceType.CPU && layer.training && layer.modules().OfType<Lora.LoraLinear>().Any(l => l.DropoutRate > 0))
+            return null;
+        return RecomputedLayer.Apply(_recomputation, layer, h, ctx, trainable);
     }
 }
 

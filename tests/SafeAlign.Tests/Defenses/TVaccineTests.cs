@@ -147,6 +147,28 @@ public sealed class TVaccineTests
     }
 
     [Fact]
+    public void Step_WithRecomputedInactiveLayers_GivesBitIdenticalLossAndGradients()
+    {
+        (float Loss, Dictionary<string, torch.Tensor> Gradients, long Recomputations) Run(bool recompute)
+        {
+            using var model = PerturbationOracle.LoraModel(layers: 4);
+            using var step = new TVaccineStep(model, new TVaccineOptions { ActiveLayers = 1, RecomputeInactiveLayers = recompute }, ProbePool());
+            float loss = step.Step(model, PerturbationOracle.Batch(), new StepContext(0, 0, 1)).item<float>();
+            Assert.False(model.Recomputation.IsEnabled);
+            return (loss, PerturbationOracle.AdapterGradients(model), model.Recomputation.Recomputations);
+        }
+
+        var plain = Run(recompute: false);
+        var recomputed = Run(recompute: true);
+
+        Assert.Equal(0, plain.Recomputations);
+        Assert.True(recomputed.Recomputations >= 3, $"{recomputed.Recomputations} layer recomputations; the 3 inactive layers run again in pass 2 at least");
+        Assert.Equal(plain.Loss, recomputed.Loss);
+        Assert.Equal(plain.Gradients.Keys.Order(), recomputed.Gradients.Keys.Order());
+        Assert.All(plain.Gradients, kv => Assert.True(kv.Value.equal(recomputed.Gradients[kv.Key]).all().item<bool>(), $"{kv.Key} differs"));
+    }
+
+    [Fact]
     public void Step_WithProbesAndDraws_LeaksNoTensor()
     {
         using var model = PerturbationOracle.LoraModel(layers: 4);

@@ -31,6 +31,14 @@ public sealed class TVaccineOptions : AlignmentDefenseOptions
     /// </summary>
     public bool TrainAllMlpAdapters { get; set; } = true;
 
+    /// <summary>
+    /// Whether the non-sampled layers run under activation recomputation in both passes (default true, as the reference's
+    /// gradient checkpointing of the frozen layers): they keep only their input and recompute their activations in the
+    /// backward, which is the paper's memory saving, for one extra forward of those layers. The gradients are the same
+    /// either way (bit for bit on the CPU); see <see cref="SafeAlign.Models.ActivationRecomputation"/>.
+    /// </summary>
+    public bool RecomputeInactiveLayers { get; set; } = true;
+
     /// <summary>γ for a model with <paramref name="layers"/> decoder layers.</summary>
     /// <exception cref="ArgumentException"><see cref="ActiveLayers"/> exceeds the model's depth.</exception>
     public int ActiveLayerCount(int layers)

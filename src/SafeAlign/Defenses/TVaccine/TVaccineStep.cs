@@ -15,7 +15,8 @@ namespace SafeAlign.Defenses.TVaccine;
 /// <item>every K steps (and at step 0) probe one harmful example: n_l = ‖∂ℓ/∂e_l‖₂ per layer, P_l = n_l / Σ_j n_j;</item>
 /// <item>every J steps (and at step 0) draw γ distinct layers S with probabilities P, and freeze the attention adapters
 /// (with <see cref="TVaccineOptions.TrainAllMlpAdapters"/> false, all adapters) of the layers outside S;</item>
-/// <item>Vaccine's two passes restricted to S: ε_l = ρ·g_l / (‖(g_j)_{j∈S}‖₂ + 1e-7) added to e_l for l ∈ S only.</item>
+/// <item>Vaccine's two passes restricted to S: ε_l = ρ·g_l / (‖(g_j)_{j∈S}‖₂ + 1e-7) added to e_l for l ∈ S only, with the
+/// layers outside S under activation recomputation (<see cref="TVaccineOptions.RecomputeInactiveLayers"/>).</item>
 /// </list>
 /// Frozen adapters are reported through <see cref="FrozenParameters"/>, so the optimizer leaves them exactly as they are.
 /// Dispose the step after training to make every adapter trainable again.
@@ -81,7 +82,9 @@ public sealed class TVaccineStep : ITrainingStep, IDisposable
             Probe(context.Step);
         if (_active is null || (stepStart && context.Step % _options.ResampleInterval == 0))
             Resample(context.Step);
-        return AttentionPerturbation.PerturbedBackward(model, batch, _active!, _options.Rho, context.LossScale);
+        int[] active = _active!;
+        using var recomputation = _options.RecomputeInactiveLayers ? model.Recomputation.Enable(l => Array.BinarySearch(active, l) < 0) : null;
+        return AttentionPerturbation.PerturbedBackward(model, batch, active, _options.Rho, context.LossScale);
     }
 
     /// <summary>The adapters of the layers outside the active set (attention only, unless the MLP switch is off).</summary>

@@ -61,6 +61,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// </summary>
     public TapSite Site => _site;
 
+    /// <summary>Dropout rate on the adapter's input (0 without an adapter).</summary>
+    internal double DropoutRate => _dropout;
+
     /// <summary>alpha / r of the attached adapter.</summary>
     public double Scaling => _scaling;
 

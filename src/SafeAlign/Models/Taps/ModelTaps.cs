@@ -41,6 +41,22 @@ public sealed class ModelTaps
     /// <param name="retainGrad">Keep each tensor's gradient after backward.</param>
     public TapCapture Capture(TapPoint point, bool retainGrad = false) => new(this, point, retainGrad);
 
+    /// <summary>Whether some tap would see one of <paramref name="sites"/>.</summary>
+    internal bool AnyAt(IReadOnlyList<TapSite> sites)
+    {
+        if (_taps.Count == 0)
+            return false;
+        foreach (var (where, _) in _taps)
+        {
+            foreach (var site in sites)
+            {
+                if (where(site))
+                    return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>Runs the matching taps on <paramref name="value"/>, returning what the last one returned.</summary>
     internal torch.Tensor Apply(TapSite site, torch.Tensor value)
     {
