@@ -23,7 +23,7 @@ internal sealed class DefenseStepFixture : IDisposable
     private int _step;
 
     /// <summary>The defense steps the fixture can build, by name.</summary>
-    public static readonly string[] Defenses = ["sft", "vaccine", "t-vaccine", "t-vaccine-full-activations", "repnoise", "booster"];
+    public static readonly string[] Defenses = ["sft", "vaccine", "t-vaccine", "t-vaccine-recomputed", "repnoise", "booster"];
 
     public DefenseStepFixture(ModelConfig config, int batch = BenchmarkModels.Batch, int length = BenchmarkModels.SequenceLength)
     {
@@ -46,8 +46,8 @@ internal sealed class DefenseStepFixture : IDisposable
     {
         "sft" => SupervisedStep.Instance,
         "vaccine" => new VaccineStep(new VaccineOptions().Rho),
-        "t-vaccine" => new TVaccineStep(Model, new TVaccineOptions(), _harmful),
-        "t-vaccine-full-activations" => new TVaccineStep(Model, new TVaccineOptions { RecomputeInactiveLayers = false }, _harmful),
+        "t-vaccine" => new TVaccineStep(Model, new TVaccineOptions(), _harmful), // on the CPU: every activation kept
+        "t-vaccine-recomputed" => new TVaccineStep(Model, new TVaccineOptions { RecomputeInactiveLayers = true }, _harmful),
         "repnoise" => new RepNoiseStep(new RepNoiseOptions().Alpha, new RepNoiseOptions().Beta),
         "booster" => new BoosterStep(new BoosterOptions().Lambda, new BoosterOptions().Alpha, new CyclingBatches(_harmful, _harmful.Count, 0, null, seed: 0)),
         _ => throw new ArgumentException($"Unknown defense '{defense}'; expected one of {string.Join(", ", Defenses)}.", nameof(defense)),

@@ -15,7 +15,8 @@
 //        [--mask-check toss,toss-pro,random-tokens --toss-lr 1e-4,1e-3]: align with SFT, then score the attack's user data at each p
 //        and print how the token masks hit the harmful samples (no fine-tuning, no evaluation)
 //        [--toss-discards 0.3] registers TOSS and the random token drop at those d as "toss-d0.3", "random-tokens-d0.3"
-//        [--booster-lambdas 1,0.2] registers Booster with those λ as defenses "booster-l1", "booster-l0.2"
+//        [--booster-lambdas 1,0.2] registers Booster with those λ as defenses "booster-l1", "booster-l0.2";
+//        with [--booster-alphas 0.05] also "booster-l1-a0.05", ... (each λ at each α)
 //        [--pruners none,antidote]: pruners per cell (one row per ... × pruner × p)
 //        [--antidote-ratios 0.01,0.05,0.2] registers pruners "antidote-r0.01", ... (Antidote at those ratios) for --pruners;
 //        [--antidote-targets q_proj,k_proj,v_proj,o_proj] sets the projections every Antidote-family pruner prunes (default q/k/v)
@@ -194,7 +195,11 @@ async Task<int> RunGrid()
     var stages = ExperimentStages.Default();
     // Booster's λ sweep (docs/results.md): each value registers a defense "booster-l<λ>" the grid can name.
     foreach (double lambda in options.ContainsKey("--booster-lambdas") ? Doubles("--booster-lambdas") : [])
+    {
         stages.Defenses[FormattableString.Invariant($"booster-l{lambda}")] = seed => new BoosterDefense(new BoosterOptions { Seed = seed, Lambda = lambda });
+        foreach (double alpha in options.ContainsKey("--booster-alphas") ? Doubles("--booster-alphas") : [])
+            stages.Defenses[FormattableString.Invariant($"booster-l{lambda}-a{alpha}")] = seed => new BoosterDefense(new BoosterOptions { Seed = seed, Lambda = lambda, Alpha = alpha });
+    }
     // TOSS's discard ratio d: each value registers "toss-d<d>" and "random-tokens-d<d>".
     foreach (double d in options.ContainsKey("--toss-discards") ? Doubles("--toss-discards") : [])
     {

@@ -149,7 +149,7 @@ public sealed class TVaccineTests
     [Fact]
     public void Step_WithRecomputedInactiveLayers_GivesBitIdenticalLossAndGradients()
     {
-        (float Loss, Dictionary<string, torch.Tensor> Gradients, long Recomputations) Run(bool recompute)
+        (float Loss, Dictionary<string, torch.Tensor> Gradients, long Recomputations) Run(bool? recompute)
         {
             using var model = PerturbationOracle.LoraModel(layers: 4);
             using var step = new TVaccineStep(model, new TVaccineOptions { ActiveLayers = 1, RecomputeInactiveLayers = recompute }, ProbePool());
@@ -160,8 +160,10 @@ public sealed class TVaccineTests
 
         var plain = Run(recompute: false);
         var recomputed = Run(recompute: true);
+        var byDefault = Run(recompute: null);
 
         Assert.Equal(0, plain.Recomputations);
+        Assert.Equal(0, byDefault.Recomputations); // the default keeps every activation on the CPU
         Assert.True(recomputed.Recomputations >= 3, $"{recomputed.Recomputations} layer recomputations; the 3 inactive layers run again in pass 2 at least");
         Assert.Equal(plain.Loss, recomputed.Loss);
         Assert.Equal(plain.Gradients.Keys.Order(), recomputed.Gradients.Keys.Order());

@@ -32,12 +32,14 @@ public sealed class TVaccineOptions : AlignmentDefenseOptions
     public bool TrainAllMlpAdapters { get; set; } = true;
 
     /// <summary>
-    /// Whether the non-sampled layers run under activation recomputation in both passes (default true, as the reference's
-    /// gradient checkpointing of the frozen layers): they keep only their input and recompute their activations in the
-    /// backward, which is the paper's memory saving, for one extra forward of those layers. The gradients are the same
-    /// either way (bit for bit on the CPU); see <see cref="SafeAlign.Models.ActivationRecomputation"/>.
+    /// Whether the non-sampled layers run under activation recomputation in both passes, as the reference's gradient
+    /// checkpointing of the frozen layers: they keep only their input and recompute their activations in the backward,
+    /// the paper's memory saving, for one extra forward of those layers. The gradients are the same either way (bit for
+    /// bit on the CPU); see <see cref="SafeAlign.Models.ActivationRecomputation"/>. Null (default): on for a model on an
+    /// accelerator, off on the CPU, where glibc's default allocator keeps the freed activations resident and the saving
+    /// does not reach the process's memory (docs/defenses.md has the measurement).
     /// </summary>
-    public bool RecomputeInactiveLayers { get; set; } = true;
+    public bool? RecomputeInactiveLayers { get; set; }
 
     /// <summary>γ for a model with <paramref name="layers"/> decoder layers.</summary>
     /// <exception cref="ArgumentException"><see cref="ActiveLayers"/> exceeds the model's depth.</exception>

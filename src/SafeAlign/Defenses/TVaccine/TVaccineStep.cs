@@ -83,7 +83,8 @@ public sealed class TVaccineStep : ITrainingStep, IDisposable
         if (_active is null || (stepStart && context.Step % _options.ResampleInterval == 0))
             Resample(context.Step);
         int[] active = _active!;
-        using var recomputation = _options.RecomputeInactiveLayers ? model.Recomputation.Enable(l => Array.BinarySearch(active, l) < 0) : null;
+        bool recompute = _options.RecomputeInactiveLayers ?? model.Device.type != TorchSharp.DeviceType.CPU;
+        using var recomputation = recompute ? model.Recomputation.Enable(l => Array.BinarySearch(active, l) < 0) : null;
         return AttentionPerturbation.PerturbedBackward(model, batch, active, _options.Rho, context.LossScale);
     }
 
