@@ -22,6 +22,8 @@ charts antidote-default "default attack lr 1.5e-4 × 1 epoch; seeds 1–3" $data
 charts defenses-v5 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/defenses-v5-s3.csv
 charts defenses-v5-s1 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/defenses-v5-s1.csv
 charts defenses-v5-s2 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/defenses-v5-s2.csv
+charts defenses-v5-seeds "default attack lr 1.5e-4 × 1 epoch; world v5, seeds 1–3" $data/defenses-v5-s1.csv,$data/defenses-v5-s2.csv,$data/defenses-v5-s3-sweep.csv
+charts booster-v5-s2 "default attack lr 1.5e-4 × 1 epoch; world v5, seed 2" $data/booster-v5-s2.csv
 charts toss-v5 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/toss-v5.csv
 dotnet samples/WorldExperiments/bin/Release/net10.0/WorldExperiments.dll --histogram-from $data/risk-histogram-s1-p0.2-toss-lr0.001.csv \
   --out "$work" --chart-note "seed 1, p = 0.2, SFT-aligned model, reference lr 1e-3, d = 0.1" > /dev/null
@@ -33,6 +35,9 @@ cp "$work/defenses-v5-s1/hs-vs-p.png" $images/defenses-v5-s1-hs-vs-p.png
 cp "$work/defenses-v5-s1/alignment-time.png" $images/defenses-v5-s1-alignment-time.png
 cp "$work/defenses-v5-s2/hs-vs-p.png" $images/defenses-v5-s2-hs-vs-p.png
 cp "$work/toss-v5/hs-vs-p.png" $images/toss-v5-hs-vs-p.png
+cp "$work/defenses-v5-seeds/hs-vs-p.png" $images/defenses-v5-seeds-hs-vs-p.png
+cp "$work/defenses-v5-seeds/alignment-time.png" $images/defenses-v5-seeds-alignment-time.png
+cp "$work/booster-v5-s2/hs-vs-p.png" $images/booster-v5-s2-hs-vs-p.png
 cp "$work/defenses/hs-vs-fa.png" $images/defenses-hs-vs-fa.png
 cp "$work/defenses-v5/hs-vs-p.png" $images/defenses-v5-s3-hs-vs-p.png
 cp "$work/defenses-v5/alignment-time.png" $images/defenses-v5-s3-alignment-time.png
