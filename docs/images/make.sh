@@ -36,7 +36,6 @@ cp "$work/defenses-v5-s1/alignment-time.png" $images/defenses-v5-s1-alignment-ti
 cp "$work/defenses-v5-s2/hs-vs-p.png" $images/defenses-v5-s2-hs-vs-p.png
 cp "$work/toss-v5/hs-vs-p.png" $images/toss-v5-hs-vs-p.png
 cp "$work/defenses-v5-seeds/hs-vs-p.png" $images/defenses-v5-seeds-hs-vs-p.png
-cp "$work/defenses-v5-seeds/alignment-time.png" $images/defenses-v5-seeds-alignment-time.png
 cp "$work/booster-v5-s2/hs-vs-p.png" $images/booster-v5-s2-hs-vs-p.png
 cp "$work/defenses/hs-vs-fa.png" $images/defenses-hs-vs-fa.png
 cp "$work/defenses-v5/hs-vs-p.png" $images/defenses-v5-s3-hs-vs-p.png
