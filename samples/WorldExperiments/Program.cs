@@ -17,6 +17,8 @@
 //        [--toss-discards 0.3] registers TOSS and the random token drop at those d as "toss-d0.3", "random-tokens-d0.3"
 //        [--booster-lambdas 1,0.2] registers Booster with those λ as defenses "booster-l1", "booster-l0.2";
 //        with [--booster-alphas 0.05] also "booster-l1-a0.05", ... (each λ at each α)
+//        [--tvaccine-rhos 2,3 [--tvaccine-layers 2,4]] registers T-Vaccine with those ρ as "t-vaccine-r2", ..., or with γ
+//        layers as "t-vaccine-r2-g2", ... (each ρ at each γ); [--repnoise-alphas 0.1] registers RepNoise as "repnoise-a0.1"
 //        [--pruners none,antidote]: pruners per cell (one row per ... × pruner × p)
 //        [--antidote-ratios 0.01,0.05,0.2] registers pruners "antidote-r0.01", ... (Antidote at those ratios) for --pruners;
 //        [--antidote-targets q_proj,k_proj,v_proj,o_proj] sets the projections every Antidote-family pruner prunes (default q/k/v)
@@ -35,7 +37,9 @@ using System.Globalization;
 using SafeAlign.Data;
 using SafeAlign.Defenses;
 using SafeAlign.Defenses.Booster;
+using SafeAlign.Defenses.RepNoise;
 using SafeAlign.Defenses.Sft;
+using SafeAlign.Defenses.TVaccine;
 using SafeAlign.Evaluation;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Experiments;
@@ -200,6 +204,17 @@ async Task<int> RunGrid()
         foreach (double alpha in options.ContainsKey("--booster-alphas") ? Doubles("--booster-alphas") : [])
             stages.Defenses[FormattableString.Invariant($"booster-l{lambda}-a{alpha}")] = seed => new BoosterDefense(new BoosterOptions { Seed = seed, Lambda = lambda, Alpha = alpha });
     }
+    // T-Vaccine's ρ and γ, RepNoise's α (docs/results.md, the directions the world did not reproduce).
+    foreach (double rho in options.ContainsKey("--tvaccine-rhos") ? Doubles("--tvaccine-rhos") : [])
+    {
+        foreach (double gamma in options.ContainsKey("--tvaccine-layers") ? Doubles("--tvaccine-layers") : [0])
+        {
+            string name = gamma == 0 ? FormattableString.Invariant($"t-vaccine-r{rho}") : FormattableString.Invariant($"t-vaccine-r{rho}-g{gamma}");
+            stages.Defenses[name] = seed => new TVaccineDefense(new TVaccineOptions { Seed = seed, Rho = rho, ActiveLayers = gamma == 0 ? null : (int)gamma });
+        }
+    }
+    foreach (double alpha in options.ContainsKey("--repnoise-alphas") ? Doubles("--repnoise-alphas") : [])
+        stages.Defenses[FormattableString.Invariant($"repnoise-a{alpha}")] = seed => new RepNoiseDefense(new RepNoiseOptions { Seed = seed, Alpha = alpha });
     // TOSS's discard ratio d: each value registers "toss-d<d>" and "random-tokens-d<d>".
     foreach (double d in options.ContainsKey("--toss-discards") ? Doubles("--toss-discards") : [])
     {

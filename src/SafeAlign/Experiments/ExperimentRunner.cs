@@ -69,6 +69,8 @@ public sealed class ExperimentRunner
 
             foreach (string selectorName in grid.Selectors)
             {
+                // Every selector scores the base model, not the last configuration's aligned (merged) weights.
+                Restore(baseWeights, model);
                 var (selected, selectionSeconds, defectAuc) = await SelectAsync(selectorName, seed, model, tokenizer, world, data, Report, cancellationToken).ConfigureAwait(false);
                 foreach (string defenseName in grid.Defenses)
                 {

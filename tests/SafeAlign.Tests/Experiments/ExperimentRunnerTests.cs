@@ -1,3 +1,4 @@
+using SafeAlign.Selection;
 using SafeAlign.Evaluation;
 using SafeAlign.Experiments;
 using SafeAlign.Evaluation.World;
@@ -56,6 +57,26 @@ public sealed class ExperimentRunnerTests : IDisposable
         Assert.Equal(8, progress.Last().Completed);
         Assert.Equal(8, progress.Last().Total);
         Assert.Contains(progress, p => p.Stage.Contains("aligning with sft", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_EverySelectorSeesTheBaseModel_NotThePreviousConfigurationsAlignedWeights()
+    {
+        // Two selectors in one grid: the second must score the same base weights as the first, after the first
+        // selector's SFT alignment and attacks have run on the shared model.
+        var grid = TinyGrid();
+        grid.Selectors = ["first", "second"];
+        grid.Defenses = ["sft"];
+        grid.HarmfulRatios = [0.5];
+        var fingerprints = new List<double>();
+        var stages = ExperimentStages.Default();
+        foreach (string name in grid.Selectors)
+            stages.Selectors[name] = seed => new FingerprintingSelector(fingerprints, new RandomSelector(new RandomSelectorOptions { Seed = seed }));
+
+        await new ExperimentRunner(stages).RunAsync(grid);
+
+        Assert.Equal(2, fingerprints.Count);
+        Assert.Equal(fingerprints[0], fingerprints[1]);
     }
 
     [Fact]
@@ -150,6 +171,19 @@ public sealed class ExperimentRunnerTests : IDisposable
         Assert.Contains("| none | sft | none | none | none | 0.1 | 3 | 1.0 | 50.0 [30.0–70.0] | 0.5 | 95.0 |", md, StringComparison.Ordinal);
         Assert.Equal(3, md.Split('\n').Count(l => l.StartsWith("| 1 |", StringComparison.Ordinal) || l.StartsWith("| 2 |", StringComparison.Ordinal) || l.StartsWith("| 3 |", StringComparison.Ordinal)));
         Assert.Empty(Directory.GetFiles(folder.Path, "*.tmp-*"));
+    }
+
+    // Records a fingerprint of the weights it is asked to select with, then delegates.
+    private sealed class FingerprintingSelector(List<double> fingerprints, IAlignmentDataSelector inner) : IAlignmentDataSelector
+    {
+        public string Name => inner.Name;
+
+        public Task<AlignmentSelection> SelectAsync(SelectionRequest request, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        {
+            using (TorchSharp.torch.NewDisposeScope())
+                fingerprints.Add(request.Model.parameters().Sum(p => p.abs().sum().to_type(TorchSharp.torch.ScalarType.Float64).item<double>()));
+            return inner.SelectAsync(request, progress, cancellationToken);
+        }
     }
 
     private sealed class SyncProgress(Action<ExperimentProgress> onReport) : IProgress<ExperimentProgress>
