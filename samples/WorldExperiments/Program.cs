@@ -209,8 +209,9 @@ async Task<int> RunGrid()
     {
         foreach (double gamma in options.ContainsKey("--tvaccine-layers") ? Doubles("--tvaccine-layers") : [0])
         {
-            string name = gamma == 0 ? FormattableString.Invariant($"t-vaccine-r{rho}") : FormattableString.Invariant($"t-vaccine-r{rho}-g{gamma}");
-            stages.Defenses[name] = seed => new TVaccineDefense(new TVaccineOptions { Seed = seed, Rho = rho, ActiveLayers = gamma == 0 ? null : (int)gamma });
+            int? layers = gamma == 0 ? null : (int)gamma; // 0: the options' default γ (a quarter of the layers)
+            string name = FormattableString.Invariant($"t-vaccine-r{rho}") + (layers is null ? "" : FormattableString.Invariant($"-g{layers}"));
+            stages.Defenses[name] = seed => new TVaccineDefense(new TVaccineOptions { Seed = seed, Rho = rho, ActiveLayers = layers });
         }
     }
     foreach (double alpha in options.ContainsKey("--repnoise-alphas") ? Doubles("--repnoise-alphas") : [])

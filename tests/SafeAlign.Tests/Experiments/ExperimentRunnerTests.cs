@@ -1,7 +1,7 @@
-using SafeAlign.Selection;
 using SafeAlign.Evaluation;
 using SafeAlign.Experiments;
 using SafeAlign.Evaluation.World;
+using SafeAlign.Selection;
 
 namespace SafeAlign.Tests.Experiments;
 
