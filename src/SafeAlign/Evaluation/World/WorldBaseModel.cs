@@ -59,14 +59,20 @@ public sealed class WorldBaseModelOptions
 /// The world's base model: a Llama-architecture model trained from scratch on <see cref="SafetyWorld.Pretraining"/>
 /// with SafeAlign's own tokenizer trainer and <see cref="Trainer"/> (loss on response tokens only), helpful and
 /// unaligned. Saved as a Hugging Face folder (config.json, model.safetensors, tokenizer files) in a cache folder
-/// keyed by world version, seed and recipe, and reused from there.
+/// keyed by world version, seed, recipe and a hash of the world's text, and reused from there.
 /// </summary>
 public static class WorldBaseModel
 {
     private const string DoneMarker = "complete.json";
 
-    /// <summary>The cache folder for a world and recipe.</summary>
-    public static string CacheFolder(SafetyWorldOptions world, WorldBaseModelOptions? options = null)
+    /// <summary>
+    /// The cache folder for a world and recipe: world version, pretraining options and recipe (readable), then a hash of
+    /// <see cref="TokenizerCorpus"/>. The tokenizer is trained on every split's text, so two worlds with the same
+    /// pretraining options but other alignment or test splits train different models and must not share a folder.
+    /// </summary>
+    /// <param name="world">The world the model is trained on.</param>
+    /// <param name="options">The recipe; defaults when null.</param>
+    public static string CacheFolder(SafetyWorld world, WorldBaseModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(world);
         options ??= new WorldBaseModelOptions();
@@ -75,7 +81,21 @@ public static class WorldBaseModel
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "safealign");
         string recipe = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"L{options.Layers}-d{options.Hidden}-h{options.Heads}-i{options.Intermediate}-v{options.VocabularySize}-s{options.Steps}-b{options.BatchSize}-lr{options.LearningRate:G4}-len{options.MaxLength}-x{options.LengthSortedSplits}p");
-        return Path.Combine(root, $"world-v{SafetyWorld.Version}-{world.PretrainingKey()}-{recipe}");
+        return Path.Combine(root, $"world-v{SafetyWorld.Version}-{world.Options.PretrainingKey()}-{recipe}-c{CorpusHash(world)}");
+    }
+
+    // First 12 hex digits of SHA-256 over the tokenizer corpus (NUL-separated UTF-8): 48 bits against collisions
+    // between the handful of worlds one cache holds.
+    private static string CorpusHash(SafetyWorld world)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        byte[] separator = [0];
+        foreach (string text in TokenizerCorpus(world))
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text));
+            hash.AppendData(separator);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..12];
     }
 
     /// <summary>Returns the cached base model folder, training and saving it first when absent.</summary>
@@ -85,7 +105,7 @@ public static class WorldBaseModel
         ArgumentNullException.ThrowIfNull(world);
         options ??= new WorldBaseModelOptions();
         logger ??= NullLogger.Instance;
-        string folder = CacheFolder(world.Options, options);
+        string folder = CacheFolder(world, options);
         if (File.Exists(Path.Combine(folder, DoneMarker)))
             return folder;
         // All tensor work on a compute thread that ends with it (ComputeThread: OpenMP teams are per thread).
