@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SafeAlign.Data;
 using SafeAlign.DependencyInjection;
 using SafeAlign.Defenses;
 using SafeAlign.Evaluation;
@@ -46,9 +47,18 @@ using var provider = services.BuildServiceProvider();
 var options = provider.GetRequiredService<SafeAlignOptions>();
 var device = SafeAlignDevice.Resolve(options.Device, provider.GetRequiredService<ILogger<SafetyPipeline>>());
 
-// Half the world's benign alignment rows (1,000): the base model's pretraining corpus does not depend on them, so the
-// cached base model is the one the docs' experiments use.
-var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed, AlignmentBenignSize = 1_000 });
+// The default world, so the cached base model is the one the docs' experiments use (its tokenizer is trained on every
+// split's text, so a resized world is another model); the alignment trains on half its benign rows (1,000).
+var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed });
+var worldAlignment = WorldAlignment.Data(world);
+var alignmentData = new AlignmentData
+{
+    Safety = worldAlignment.Safety,
+    Benign = worldAlignment.Benign.Take(1_000).ToList(),
+    Utility = worldAlignment.Utility,
+    Harmful = worldAlignment.Harmful,
+    Validation = worldAlignment.Validation,
+};
 var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = settings.HarmfulRatio, Seed = settings.Seed });
 var (userRows, isHarmful) = attack.BuildUserRows(world.AttackPool, world.TaskTrain["sst2"]);
 var evaluation = new PipelineEvaluationSet(
@@ -97,7 +107,7 @@ await AnsiConsole.Progress()
             var task = context.AddTask(Markup.Escape(label.Trim()), maxValue: 6);
             var pipeline = new SafetyPipeline(stages, options.Pipeline, provider.GetRequiredService<SafetyEvaluator>(), options.Device,
                 provider.GetRequiredService<ILoggerFactory>());
-            var request = new SafetyPipelineRequest(baseFolder, WorldAlignment.Data(world), userRows, Path.Combine(settings.Output, folder))
+            var request = new SafetyPipelineRequest(baseFolder, alignmentData, userRows, Path.Combine(settings.Output, folder))
             {
                 Evaluation = evaluation,
                 HarmfulUserRows = isHarmful,
