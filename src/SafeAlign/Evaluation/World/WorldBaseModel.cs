@@ -95,7 +95,7 @@ public static class WorldBaseModel
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text));
             hash.AppendData(separator);
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset())[..12];
+        return Convert.ToHexString(hash.GetHashAndReset())[..12].ToLowerInvariant();
     }
 
     /// <summary>Returns the cached base model folder, training and saving it first when absent.</summary>
