@@ -7,7 +7,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SafeAlign.Data;
 using SafeAlign.DependencyInjection;
 using SafeAlign.Defenses;
 using SafeAlign.Evaluation;
@@ -50,15 +49,7 @@ var device = SafeAlignDevice.Resolve(options.Device, provider.GetRequiredService
 // The default world, so the cached base model is the one the docs' experiments use (its tokenizer is trained on every
 // split's text, so a resized world is another model); the alignment trains on half its benign rows (1,000).
 var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = settings.Seed });
-var worldAlignment = WorldAlignment.Data(world);
-var alignmentData = new AlignmentData
-{
-    Safety = worldAlignment.Safety,
-    Benign = worldAlignment.Benign.Take(1_000).ToList(),
-    Utility = worldAlignment.Utility,
-    Harmful = worldAlignment.Harmful,
-    Validation = worldAlignment.Validation,
-};
+var alignmentData = WorldAlignment.Data(world, benignRows: 1_000);
 var attack = new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions { HarmfulRatio = settings.HarmfulRatio, Seed = settings.Seed });
 var (userRows, isHarmful) = attack.BuildUserRows(world.AttackPool, world.TaskTrain["sst2"]);
 var evaluation = new PipelineEvaluationSet(

@@ -20,15 +20,20 @@ public static class WorldAlignment
     /// <param name="world">The world.</param>
     /// <param name="alignment">The alignment rows to use instead of all of them (e.g. the subset a selector kept).</param>
     /// <param name="taskRowsPerTask">Task rows per task (default <see cref="TaskRowsPerTask"/>), at most the task's training split.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskRowsPerTask"/> is negative.</exception>
-    public static AlignmentData Data(SafetyWorld world, IReadOnlyList<SafetyExample>? alignment = null, int taskRowsPerTask = TaskRowsPerTask)
+    /// <param name="benignRows">The first this many benign rows instead of all of them (a shorter alignment on the same
+    /// world, so on the same cached base model); null for all.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskRowsPerTask"/> or <paramref name="benignRows"/> is negative.</exception>
+    public static AlignmentData Data(SafetyWorld world, IReadOnlyList<SafetyExample>? alignment = null, int taskRowsPerTask = TaskRowsPerTask,
+        int? benignRows = null)
     {
         ArgumentNullException.ThrowIfNull(world);
         ArgumentOutOfRangeException.ThrowIfNegative(taskRowsPerTask);
+        if (benignRows is int rows)
+            ArgumentOutOfRangeException.ThrowIfNegative(rows, nameof(benignRows));
         return new AlignmentData
         {
             Safety = alignment ?? world.Alignment.Select(a => a.Example).ToList(),
-            Benign = world.AlignmentBenign.Select(b => new SafetyExample(b.Prompt, b.Response, [], true)).ToList(),
+            Benign = world.AlignmentBenign.Take(benignRows ?? int.MaxValue).Select(b => new SafetyExample(b.Prompt, b.Response, [], true)).ToList(),
             Utility = SafetyWorld.Tasks.SelectMany(t => world.TaskTrain[t].Take(taskRowsPerTask)).ToList(),
             Harmful = world.AlignmentHarmful,
             Validation = world.AlignmentValidation,

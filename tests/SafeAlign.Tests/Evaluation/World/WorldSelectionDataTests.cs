@@ -29,6 +29,21 @@ public sealed class WorldSelectionDataTests
     }
 
     [Fact]
+    public void Data_BenignRows_TakesTheFirstRows_LeavesTheRestAsTheyWere_NegativeThrows()
+    {
+        var world = SafetyWorld.Generate(Options(validation: 0));
+        var all = WorldAlignment.Data(world);
+        var half = WorldAlignment.Data(world, benignRows: 20);
+
+        Assert.Equal(50, all.Benign.Count);
+        Assert.Equal(all.Benign.Take(20).Select(b => b.Prompt + b.Response), half.Benign.Select(b => b.Prompt + b.Response));
+        Assert.Equal(all.Safety, half.Safety);
+        Assert.Equal(all.Utility, half.Utility);
+        Assert.Equal(50, WorldAlignment.Data(world, benignRows: 1_000).Benign.Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorldAlignment.Data(world, benignRows: -1));
+    }
+
+    [Fact]
     public void ValidationAndDuplicates_LeaveEveryOtherPartAndTheTokenizerCorpusAsTheyWere()
     {
         var plain = SafetyWorld.Generate(Options(validation: 0));
