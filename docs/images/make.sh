@@ -25,6 +25,7 @@ charts defenses-v5-s2 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/defe
 charts defenses-v5-seeds "default attack lr 1.5e-4 × 1 epoch; world v5, seeds 1–3" $data/defenses-v5-s1.csv,$data/defenses-v5-s2.csv,$data/defenses-v5-s3-sweep.csv
 charts booster-v5-s2 "default attack lr 1.5e-4 × 1 epoch; world v5, seed 2" $data/booster-v5-s2.csv
 charts toss-v5 "default attack lr 1.5e-4 × 1 epoch; world v5" $data/toss-v5.csv
+charts pharmacist-v5-avx512 "default attack; world v5, AVX-512 box" $data/pharmacist-v5-avx512.csv
 dotnet samples/WorldExperiments/bin/Release/net10.0/WorldExperiments.dll --histogram-from $data/risk-histogram-s1-p0.2-toss-lr0.001.csv \
   --out "$work" --chart-note "seed 1, p = 0.2, SFT-aligned model, reference lr 1e-3, d = 0.1" > /dev/null
 cp "$work/risk-histogram-s1-p0.2-toss-lr0.001.png" $images/toss-risk-histogram.png
@@ -45,4 +46,5 @@ cp "$work/antidote-large/hs-vs-fa.png" $images/antidote-large-lr-hs-vs-fa.png
 cp "$work/antidote-weak/hs-vs-fa.png" $images/antidote-weak-hs-vs-fa.png
 cp "$work/antidote-default/hs-vs-p.png" $images/antidote-default-hs-vs-p.png
 cp "$work/antidote-large/hs-vs-p.png" $images/antidote-large-lr-hs-vs-p.png
+cp "$work/pharmacist-v5-avx512/alignment-time.png" $images/pharmacist-v5-avx512-alignment-time.png
 ls -l $images/*.png
