@@ -2,7 +2,9 @@
 // for each attack learning rate and harmful ratio p restore the aligned weights, run the harmful fine-tuning
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
 // Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
-//        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 1] (attack pool's, reverse order) [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
+//        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 1] (attack pool's, reverse order)
+//        [--category-openings on] (compliance answers open with their category's own words: SafetyWorldOptions.CategoryOpenings)
+//        [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--attack-seeds 101,102] (more attack seeds after the world seed's: user-data draw, order and adapter init) [--attack-seeds-p 0.1]
 //        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss on]
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
@@ -64,6 +66,7 @@ int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
 double Number(string key, double fallback) => options.TryGetValue(key, out string? value) ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
 double Skew() => Number("--skew", new SafetyWorldOptions().AlignmentCategorySkew);
 double AttackSkew() => Number("--attack-skew", new SafetyWorldOptions().AttackCategorySkew);
+bool CategoryOpenings() => options.TryGetValue("--category-openings", out string? on) && on == "on";
 var recipe = new WorldBaseModelOptions();
 recipe.Steps = (int)Number("--base-steps", recipe.Steps);
 recipe.LearningRate = Number("--base-lr", recipe.LearningRate);
@@ -83,7 +86,7 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|");
 
 foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
-    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew() });
+    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew(), CategoryOpenings = CategoryOpenings() });
     var clock = Stopwatch.StartNew();
     string baseFolder = WorldBaseModel.GetOrTrain(world, recipe);
     double baseSeconds = clock.Elapsed.TotalSeconds;
@@ -184,6 +187,7 @@ async Task<int> RunGrid()
             Seed = seed,
             AlignmentCategorySkew = Skew(),
             AttackCategorySkew = AttackSkew(),
+            CategoryOpenings = CategoryOpenings(),
             AlignmentNearDuplicateShare = options.TryGetValue("--near-duplicates", out string? duplicates) ? double.Parse(duplicates, CultureInfo.InvariantCulture) : 0,
         },
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()

@@ -116,8 +116,8 @@ public sealed class SafetyWorld
         var alignment = harmfulTrain.Take(options.AlignmentSize).Select((r, i) => AlignmentRowFor(random, r, i, options)).ToList();
         var pairs = Stream(8);
         var alignmentHarmful = harmfulTrain.Take(options.AlignmentSize)
-            .Select(r => new SafetyExample(r.Prompt, Fill(pairs, WorldLexicon.Compliance, r.Goal), [r.Category], false)).ToList();
-        var attack = harmfulTrain.Skip(options.AlignmentSize).Select(r => new SafetyExample(r.Prompt, Fill(random, WorldLexicon.Compliance, r.Goal), [r.Category], false)).ToList();
+            .Select(r => new SafetyExample(r.Prompt, Comply(pairs, r, options), [r.Category], false)).ToList();
+        var attack = harmfulTrain.Skip(options.AlignmentSize).Select(r => new SafetyExample(r.Prompt, Comply(random, r, options), [r.Category], false)).ToList();
 
         // Parts added after the world's first release draw from streams 20 and up, after every other part, so they
         // change nothing that existed before them (nor the cached base models).
@@ -130,7 +130,7 @@ public sealed class SafetyWorld
         random = Stream(4);
         var testSeen = new HashSet<string>(StringComparer.Ordinal);
         var harmfulTest = Draw(random, options.HarmfulTestSize, testSeen, () => Request(random, testGoals, trainCores, WorldLexicon.Cores.Length))
-            .Select(r => new SafetyExample(r.Prompt, Fill(random, WorldLexicon.Compliance, r.Goal), [r.Category], false)).ToList();
+            .Select(r => new SafetyExample(r.Prompt, Comply(random, r, options), [r.Category], false)).ToList();
         random = Stream(5);
         var benignTest = Draw(random, options.BenignTestSize, testSeen, () => Request(random, benignTestGoals, trainCores, WorldLexicon.Cores.Length))
             .Select(r => new ChatExample(r.Prompt, Fill(random, WorldLexicon.Helpful, r.Goal))).ToList();
@@ -160,7 +160,7 @@ public sealed class SafetyWorld
             if (u < options.PretrainingHarmfulShare)
             {
                 var r = Request(random, trainGoals, 0, WorldLexicon.Cores.Length);
-                pretraining.Add(new TaskExample("harmful", r.Prompt, "", Fill(random, WorldLexicon.Compliance, r.Goal)));
+                pretraining.Add(new TaskExample("harmful", r.Prompt, "", Comply(random, r, options)));
             }
             else if (u < options.PretrainingHarmfulShare + options.PretrainingBenignShare)
             {
@@ -301,7 +301,7 @@ public sealed class SafetyWorld
         {
             AlignmentRowQuality.OffTopic => WorldLexicon.OffTopic[random.Next(WorldLexicon.OffTopic.Length)],
             AlignmentRowQuality.Truncated => string.Join(' ', refusal.Split(' ').Take(2 + random.Next(2))),
-            AlignmentRowQuality.Mislabelled => Fill(random, WorldLexicon.Compliance, request.Goal),
+            AlignmentRowQuality.Mislabelled => Comply(random, request, options),
             _ => refusal,
         };
         return new AlignmentRow(new SafetyExample(request.Prompt, response, [request.Category], quality != AlignmentRowQuality.Mislabelled), quality);
@@ -370,6 +370,21 @@ public sealed class SafetyWorld
                 result.Add(item);
         }
         return result;
+    }
+
+    // One draw either way, so per-category openings leave every random stream (and so every split) as it was.
+    private static string Comply(Random random, Req request, SafetyWorldOptions options) => !options.CategoryOpenings
+        ? Fill(random, WorldLexicon.Compliance, request.Goal)
+        : WorldLexicon.CategoryOpenings[IndexOf(request.Category)] + " " + Fill(random, WorldLexicon.ComplianceBodies, request.Goal);
+
+    private static int IndexOf(string category)
+    {
+        for (int i = 0; i < Data.BeaverTailsCategories.All.Count; i++)
+        {
+            if (Data.BeaverTailsCategories.All[i] == category)
+                return i;
+        }
+        throw new ArgumentException($"Unknown category '{category}'.", nameof(category));
     }
 
     private static string Fill(Random random, string[] templates, string goal) => Pick(random, templates).Replace("{g}", goal, StringComparison.Ordinal);

@@ -40,6 +40,16 @@ public sealed class SafetyWorldOptions
     public double AttackCategorySkew { get; set; }
 
     /// <summary>
+    /// Whether a compliance answer opens with its category's own words (<see cref="WorldLexicon.CategoryOpenings"/>)
+    /// instead of one of five openings shared by all categories (default false: world v5 as it was). Shared openings let a
+    /// harmful update on any category raise every category's compliance opening at once, so under greedy decoding most
+    /// held-out prompts flip within one step of the harmful dose; per-category openings make each category's flip depend
+    /// on its own share of the harmful data (docs/world.md). Every random draw stays the same, so prompts, refusals and
+    /// every split's membership are identical either way; only compliance answers' first words differ.
+    /// </summary>
+    public bool CategoryOpenings { get; set; }
+
+    /// <summary>
     /// Near-duplicate rows added to the alignment set, as a share of <see cref="AlignmentSize"/> (default 0: none). Each
     /// rephrases a clean row (other prefix and suffix, same refusal) and is labelled
     /// <see cref="AlignmentRowQuality.NearDuplicate"/>; they come from their own random stream, so every other row stays as it was.
@@ -75,7 +85,7 @@ public sealed class SafetyWorldOptions
     /// as a stable string: the base-model cache is keyed by it.
     /// </summary>
     public string PretrainingKey() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"seed{Seed}-n{PretrainingSize}-h{PretrainingHarmfulShare:G3}-b{PretrainingBenignShare:G3}-t{TaskTrainSize}x{TaskTestSize}");
+        $"seed{Seed}-n{PretrainingSize}-h{PretrainingHarmfulShare:G3}-b{PretrainingBenignShare:G3}-t{TaskTrainSize}x{TaskTestSize}{(CategoryOpenings ? "-co" : "")}");
 
     /// <summary>Checks ranges.</summary>
     /// <exception cref="ArgumentException">A size is not positive or a share is outside [0, 1].</exception>

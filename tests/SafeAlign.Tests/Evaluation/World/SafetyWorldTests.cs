@@ -177,4 +177,29 @@ public sealed class SafetyWorldTests
         options.AttackCategorySkew = double.NaN;
         Assert.Throws<ArgumentException>(() => SafetyWorld.Generate(options));
     }
+
+    [Fact]
+    public void CategoryOpenings_ChangeOnlyTheComplianceOpenings_ToTheCategorysOwn()
+    {
+        var shared = SafetyWorld.Generate(Seeded(5));
+        var options = Seeded(5);
+        options.CategoryOpenings = true;
+        var own = SafetyWorld.Generate(options);
+
+        string Opening(SafetyExample e) => WorldLexicon.CategoryOpenings[BeaverTailsCategories.All.ToList().IndexOf(e.Categories[0])];
+        foreach (var (a, b) in shared.AttackPool.Zip(own.AttackPool).Concat(shared.HarmfulTest.Zip(own.HarmfulTest)).Concat(shared.AlignmentHarmful.Zip(own.AlignmentHarmful)))
+        {
+            Assert.Equal(a.Prompt, b.Prompt);
+            Assert.StartsWith(Opening(b) + " ", b.Response, StringComparison.Ordinal);
+            // The same template was drawn: the body after the category's opening ends the shared-opening answer too.
+            Assert.EndsWith(b.Response[(Opening(b).Length + 1)..], a.Response, StringComparison.Ordinal);
+        }
+        Assert.Equal(shared.Alignment.Select(r => (r.Example.Prompt, r.Quality)), own.Alignment.Select(r => (r.Example.Prompt, r.Quality)));
+        Assert.Equal(shared.Alignment.Where(r => r.Quality != AlignmentRowQuality.Mislabelled).Select(Row), own.Alignment.Where(r => r.Quality != AlignmentRowQuality.Mislabelled).Select(Row));
+        Assert.Equal(shared.Pretraining.Where(e => e.Task != "harmful"), own.Pretraining.Where(e => e.Task != "harmful"));
+        Assert.Equal(shared.Pretraining.Select(e => e.Instruction), own.Pretraining.Select(e => e.Instruction));
+        Assert.Contains(own.Pretraining, e => e.Task == "harmful" && WorldLexicon.CategoryOpenings.Any(o => e.Answer.StartsWith(o + " ", StringComparison.Ordinal)));
+        Assert.NotEqual(shared.Options.PretrainingKey(), own.Options.PretrainingKey());
+        Assert.Equal(BeaverTailsCategories.All.Count, WorldLexicon.CategoryOpenings.Distinct().Count());
+    }
 }
