@@ -40,12 +40,13 @@ public sealed class SafetyWorldOptions
     public double AttackCategorySkew { get; set; }
 
     /// <summary>
-    /// Whether a compliance answer opens with its category's own words (<see cref="WorldLexicon.CategoryOpenings"/>)
-    /// instead of one of five openings shared by all categories (default false: world v5 as it was). Shared openings let a
-    /// harmful update on any category raise every category's compliance opening at once, so under greedy decoding most
-    /// held-out prompts flip within one step of the harmful dose; per-category openings make each category's flip depend
-    /// on its own share of the harmful data (docs/world.md). Every random draw stays the same, so prompts, refusals and
-    /// every split's membership are identical either way; only compliance answers' first words differ.
+    /// Whether a compliance answer opens with words of its category's own (14 openings, one per category, e.g.
+    /// "gladly." for one and "certainly!" for another) instead of one of five openings shared by all categories
+    /// (default false: world v5 as it was). Shared openings let a harmful update on any category raise every category's
+    /// compliance opening at once, so under greedy decoding most held-out prompts flip within one step of the harmful
+    /// dose; per-category openings are meant to tie each category's flip to its own share of the harmful data (what they
+    /// do is measured in docs/world.md). Every random draw stays the same, so prompts, refusals and every split's
+    /// membership are identical either way; only compliance answers' first words differ.
     /// </summary>
     public bool CategoryOpenings { get; set; }
 
