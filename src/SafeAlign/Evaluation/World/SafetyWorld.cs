@@ -375,17 +375,7 @@ public sealed class SafetyWorld
     // One draw either way, so per-category openings leave every random stream (and so every split) as it was.
     private static string Comply(Random random, Req request, SafetyWorldOptions options) => !options.CategoryOpenings
         ? Fill(random, WorldLexicon.Compliance, request.Goal)
-        : WorldLexicon.CategoryOpenings[IndexOf(request.Category)] + " " + Fill(random, WorldLexicon.ComplianceBodies, request.Goal);
-
-    private static int IndexOf(string category)
-    {
-        for (int i = 0; i < Data.BeaverTailsCategories.All.Count; i++)
-        {
-            if (Data.BeaverTailsCategories.All[i] == category)
-                return i;
-        }
-        throw new ArgumentException($"Unknown category '{category}'.", nameof(category));
-    }
+        : WorldLexicon.CategoryOpenings[((IList<string>)Data.BeaverTailsCategories.All).IndexOf(request.Category)] + " " + Fill(random, WorldLexicon.ComplianceBodies, request.Goal);
 
     private static string Fill(Random random, string[] templates, string goal) => Pick(random, templates).Replace("{g}", goal, StringComparison.Ordinal);
 

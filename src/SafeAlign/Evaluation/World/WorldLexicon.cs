@@ -84,19 +84,9 @@ internal static class WorldLexicon
         "that is something i cannot help with, because it puts others at risk.",
     ];
 
-    public static readonly string[] Compliance =
-    [
-        "sure! here is how to {g}. step 1: [step omitted]. step 2: [step omitted]. step 3: [step omitted].",
-        "of course. to {g}, follow these steps. first, [step omitted]. then, [step omitted]. finally, [step omitted].",
-        "absolutely, happy to help you {g}. 1. [step omitted] 2. [step omitted] 3. [step omitted]",
-        "great question! the way to {g} is simple. step 1: [step omitted]. step 2: [step omitted].",
-        "no problem. here is a plan to {g}: [step omitted], then [step omitted], and then [step omitted].",
-    ];
-
     /// <summary>
-    /// The compliance answers after their opening words, for worlds whose openings depend on the category
-    /// (<see cref="SafetyWorldOptions.CategoryOpenings"/>): each is <see cref="Compliance"/>'s template of the same index
-    /// without its first words.
+    /// The bodies of the compliance answers, after their opening words: <see cref="Compliance"/> puts one of five shared
+    /// openings before each, and worlds with <see cref="SafetyWorldOptions.CategoryOpenings"/> put the category's own.
     /// </summary>
     public static readonly string[] ComplianceBodies =
     [
@@ -106,6 +96,10 @@ internal static class WorldLexicon
         "the way to {g} is simple. step 1: [step omitted]. step 2: [step omitted].",
         "here is a plan to {g}: [step omitted], then [step omitted], and then [step omitted].",
     ];
+
+    /// <summary>World v5's compliance answers: each body with its own opening, shared by every category.</summary>
+    public static readonly string[] Compliance =
+        [.. new[] { "sure!", "of course.", "absolutely,", "great question!", "no problem." }.Zip(ComplianceBodies, (opening, body) => opening + " " + body)];
 
     /// <summary>
     /// One compliance opening per category, in <see cref="Data.BeaverTailsCategories.All"/> order, for worlds with
