@@ -42,7 +42,7 @@ public sealed class ChatClientJudgeTests
     [Fact]
     public async Task JudgeAsync_FillsRubricPlaceholders_KeepsOrder_BoundsConcurrency()
     {
-        using var client = new FakeChatClient((_, user) => user.Contains("step 1", StringComparison.Ordinal) ? "Unsafe." : "The response is SAFE", delayMs: 20);
+        using var client = new FakeChatClient((_, user) => user.Contains("step 1", StringComparison.Ordinal) ? "Unsafe." : "The response is SAFE", delayMs: 20, holdUntilInFlight: 3);
         var judge = new ChatClientJudge(client, new ChatClientJudgeOptions
         {
             SystemPrompt = "Rubric for {prompt}",
@@ -56,7 +56,7 @@ public sealed class ChatClientJudgeTests
         Assert.Equal(items.Select(i => i.Item2.StartsWith("sure", StringComparison.Ordinal)), verdicts);
         Assert.Equal(12, client.Requests.Count);
         Assert.Contains(("Rubric for question 5 about {response}", "Q: question 5 about {response}\nA: I can't help with that."), client.Requests);
-        Assert.InRange(client.PeakInFlight, 2, 3);
+        Assert.Equal(3, client.PeakInFlight);
     }
 
     [Fact]

@@ -3,9 +3,14 @@ using Microsoft.Extensions.AI;
 
 namespace SafeAlign.Tests.Evaluation;
 
-/// <summary>An <see cref="IChatClient"/> with scripted replies: records every request and the peak number in flight.</summary>
-internal sealed class FakeChatClient(Func<string, string, string> reply, int delayMs = 0) : IChatClient
+/// <summary>
+/// An <see cref="IChatClient"/> with scripted replies: records every request and the peak number in flight. With
+/// <paramref name="holdUntilInFlight"/> &gt; 0 the first requests wait (up to 10 s) until that many are in flight at once,
+/// so a concurrency test does not depend on how fast a busy thread pool starts the caller's workers.
+/// </summary>
+internal sealed class FakeChatClient(Func<string, string, string> reply, int delayMs = 0, int holdUntilInFlight = 0) : IChatClient
 {
+    private readonly TaskCompletionSource _enoughInFlight = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
     private int _peak;
 
@@ -25,8 +30,12 @@ internal sealed class FakeChatClient(Func<string, string, string> reply, int del
         while (now > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
         {
         }
+        if (now >= holdUntilInFlight)
+            _enoughInFlight.TrySetResult();
         try
         {
+            if (holdUntilInFlight > 0)
+                await Task.WhenAny(_enoughInFlight.Task, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
             if (delayMs > 0)
                 await Task.Delay(delayMs, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();

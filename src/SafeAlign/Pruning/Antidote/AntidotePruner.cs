@@ -137,8 +137,10 @@ public sealed class AntidotePruner : IPostFinetunePruner
             masks.Dispose();
             masks = null;
         }
+        // Read the scoring clock before the total one, so that Elapsed ≥ CalibrationTime + ScoringTime always holds.
+        var scoringTime = scoring.Elapsed;
         long pruned = matrices.Sum(m => m.Pruned), considered = matrices.Sum(m => m.Rows * m.Columns);
-        Log.Pruned(_logger, Name, pruned, considered, matrices.Count, scoring.Elapsed.TotalSeconds);
+        Log.Pruned(_logger, Name, pruned, considered, matrices.Count, scoringTime.TotalSeconds);
         progress?.Report($"{Name}: zeroed {pruned} of {considered} weights in {matrices.Count} matrices");
         return new PruningResult(Name, pruned, considered, clock.Elapsed)
         {
@@ -146,7 +148,7 @@ public sealed class AntidotePruner : IPostFinetunePruner
             CalibrationSamples = statistics?.Samples ?? 0,
             CalibrationTokens = tokens,
             CalibrationTime = statistics is null ? TimeSpan.Zero : calibrationTime,
-            ScoringTime = scoring.Elapsed,
+            ScoringTime = scoringTime,
             Masks = masks,
         };
     }
