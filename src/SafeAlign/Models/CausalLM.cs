@@ -262,15 +262,16 @@ public sealed class CausalLM : nn.Module
     }
 
     /// <summary>Folds the attached adapter into the base weights and removes it (e.g. before a user adapter is stacked on top).</summary>
-    public void MergeAndDetachLora()
+    public void MergeAndDetachLora() => ComputeThread.Run(() =>
     {
+        // On a compute thread: the folds' matmuls would otherwise leave an OpenMP team on the caller's thread.
         foreach (var (_, linear) in Projections())
         {
             if (linear.LoraA is not null) // projections the adapter does not target have nothing to fold
                 linear.MergeAndDetach();
         }
         Lora = null;
-    }
+    });
 
     /// <summary>Removes the attached adapter without merging it; base weights stay frozen.</summary>
     public void DetachLora()

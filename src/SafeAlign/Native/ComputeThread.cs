@@ -12,6 +12,8 @@ namespace SafeAlign.Native;
 /// few hundred spins, so each kernel's workers sleep and wake through the kernel. Training a world base model on an
 /// app's main thread and then aligning on another thread measured 23.5–29.8 s against 15.5–18.5 s for the same alignment
 /// (2 cores; docs/performance.md). A thread that ends takes its team with it.
+/// The caller's continuation after <see cref="RunAsync{T}"/> runs on the thread pool, never on the compute thread, so
+/// that thread (and its team) ends before the caller's next job starts one.
 /// Work already on a compute thread runs inline, so nested calls (a scorer that trains its references) stay on one team.
 /// </remarks>
 internal static class ComputeThread
@@ -31,9 +33,8 @@ internal static class ComputeThread
             return work();
         T result = default!;
         ExceptionDispatchInfo? failure = null;
-        var thread = new Thread(() =>
+        Start(() =>
         {
-            t_onComputeThread = true;
             try
             {
                 result = work();
@@ -42,15 +43,21 @@ internal static class ComputeThread
             {
                 failure = ExceptionDispatchInfo.Capture(e);
             }
-        })
-        {
-            IsBackground = true,
-            Name = "SafeAlign compute",
-        };
-        thread.Start();
-        thread.Join();
+        }).Join();
         failure?.Throw();
         return result;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a new compute thread and waits for it (inline when already on one).</summary>
+    /// <exception cref="Exception">Whatever <paramref name="work"/> throws, with its original stack trace.</exception>
+    public static void Run(Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Run(() =>
+        {
+            work();
+            return true;
+        });
     }
 
     /// <summary>Starts <paramref name="work"/> on a new compute thread (inline, completed, when already on one).</summary>
@@ -73,20 +80,41 @@ internal static class ComputeThread
                 return Task.FromException<T>(e);
             }
         }
-        // LongRunning gives the task a dedicated thread that ends with it.
-        return Task.Factory.StartNew(() =>
+        if (cancellationToken.IsCancellationRequested)
+            return Task.FromCanceled<T>(cancellationToken);
+        // The caller's continuation runs on the thread pool, not inline on this thread: an awaiting caller that ran on
+        // here would keep the thread, and with it the work's OpenMP team, alive through whatever it does next.
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Start(() =>
         {
-            t_onComputeThread = true;
             try
             {
-                return work();
+                completion.SetResult(work());
             }
-            finally
+            catch (OperationCanceledException e) when (e.CancellationToken == cancellationToken)
             {
-                // An awaiting caller's continuation may run inline on this thread once the task completes; it must not
-                // take the thread for a compute thread (its later Run calls would run inline on a thread about to end).
-                t_onComputeThread = false;
+                completion.SetCanceled(cancellationToken);
             }
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            catch (Exception e)
+            {
+                completion.SetException(e);
+            }
+        });
+        return completion.Task;
+    }
+
+    private static Thread Start(Action body)
+    {
+        var thread = new Thread(() =>
+        {
+            t_onComputeThread = true;
+            body();
+        })
+        {
+            IsBackground = true,
+            Name = "SafeAlign compute",
+        };
+        thread.Start();
+        return thread;
     }
 }

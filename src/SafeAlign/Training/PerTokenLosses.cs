@@ -1,4 +1,5 @@
 using SafeAlign.Models;
+using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using static TorchSharp.torch;
 
@@ -33,6 +34,12 @@ public static class PerTokenLosses
             if (examples[i] is null)
                 throw new ArgumentException($"Example {i} is null.", nameof(examples));
         }
+        // On a compute thread, so that the forward passes leave no OpenMP team on the caller's thread.
+        return ComputeThread.Run(() => ComputeHere(model, examples, batchSize, padTokenId, cancellationToken));
+    }
+
+    private static float[][] ComputeHere(CausalLM model, IReadOnlyList<TokenizedExample> examples, int batchSize, int padTokenId, CancellationToken cancellationToken)
+    {
         model.eval();
         var result = new float[examples.Count][];
         // Longest first, so each batch pads little and the first batch shows the peak memory.

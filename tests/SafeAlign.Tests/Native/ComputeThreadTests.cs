@@ -29,6 +29,19 @@ public sealed class ComputeThreadTests
     }
 
     [Fact]
+    public async Task RunAsync_TheCallersContinuation_RunsOffTheComputeThread_WhichEnds()
+    {
+        Thread? worker = null;
+
+        await ComputeThread.RunAsync(() => worker = Thread.CurrentThread, CancellationToken.None);
+
+        // A continuation run inline on the compute thread would keep it (and its OpenMP team) alive through the caller's next job.
+        Assert.NotSame(worker, Thread.CurrentThread);
+        Assert.False(ComputeThread.IsCurrent);
+        Assert.True(worker!.Join(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public void Run_And_RunAsync_OnAComputeThread_StayOnIt()
     {
         var (outer, inner, innerAsync) = ComputeThread.Run(() =>
