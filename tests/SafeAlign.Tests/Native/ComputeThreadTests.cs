@@ -31,14 +31,23 @@ public sealed class ComputeThreadTests
     [Fact]
     public async Task RunAsync_TheCallersContinuation_RunsOffTheComputeThread_WhichEnds()
     {
-        Thread? worker = null;
-
-        await ComputeThread.RunAsync(() => worker = Thread.CurrentThread, CancellationToken.None);
+        // Awaited from the thread pool, where no synchronization context posts the continuation: as the library awaits.
+        var (worker, continuation, onCompute) = await Task.Run(async () =>
+        {
+            Thread? ran = null;
+            // The work outlasts the await's registration, so the task completes on the compute thread.
+            await ComputeThread.RunAsync(() =>
+            {
+                Thread.Sleep(200);
+                return ran = Thread.CurrentThread;
+            }, CancellationToken.None);
+            return (ran!, Thread.CurrentThread, ComputeThread.IsCurrent);
+        });
 
         // A continuation run inline on the compute thread would keep it (and its OpenMP team) alive through the caller's next job.
-        Assert.NotSame(worker, Thread.CurrentThread);
-        Assert.False(ComputeThread.IsCurrent);
-        Assert.True(worker!.Join(TimeSpan.FromSeconds(30)));
+        Assert.NotSame(worker, continuation);
+        Assert.False(onCompute);
+        Assert.True(worker.Join(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]
