@@ -64,43 +64,32 @@ internal static class ComputeThread
     public static Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (t_onComputeThread)
-        {
-            try
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                return Task.FromResult(work());
-            }
-            catch (OperationCanceledException e) when (e.CancellationToken == cancellationToken)
-            {
-                return Task.FromCanceled<T>(cancellationToken);
-            }
-            catch (Exception e)
-            {
-                return Task.FromException<T>(e);
-            }
-        }
         if (cancellationToken.IsCancellationRequested)
             return Task.FromCanceled<T>(cancellationToken);
-        // The caller's continuation runs on the thread pool, not inline on this thread: an awaiting caller that ran on
-        // here would keep the thread, and with it the work's OpenMP team, alive through whatever it does next.
+        // The caller's continuation runs on the thread pool, not inline on the compute thread: an awaiting caller that ran
+        // there would keep the thread, and with it the work's OpenMP team, alive through whatever it does next.
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Start(() =>
-        {
-            try
-            {
-                completion.SetResult(work());
-            }
-            catch (OperationCanceledException e) when (e.CancellationToken == cancellationToken)
-            {
-                completion.SetCanceled(cancellationToken);
-            }
-            catch (Exception e)
-            {
-                completion.SetException(e);
-            }
-        });
+        if (t_onComputeThread)
+            Complete(completion, work, cancellationToken);
+        else
+            Start(() => Complete(completion, work, cancellationToken));
         return completion.Task;
+    }
+
+    private static void Complete<T>(TaskCompletionSource<T> completion, Func<T> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            completion.SetResult(work());
+        }
+        catch (OperationCanceledException e) when (e.CancellationToken == cancellationToken)
+        {
+            completion.SetCanceled(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            completion.SetException(e);
+        }
     }
 
     private static Thread Start(Action body)
