@@ -10,6 +10,9 @@
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
 //        [--base-steps 400 --base-lr 2e-3 --base-batch 64] (the base model's pretraining recipe in the calibration and --mask-check
 //        modes; default WorldBaseModelOptions')
+//        [--align-seed 7] (the SFT alignment's seed: data order and adapter init; default the world seed)
+//        [--align-schedule cosine --align-warmup 0.1 --align-epochs 2 --align-lr 2e-3] (the SFT alignment's recipe; default SftOptions')
+//        [--per-category on] (also print HS by harmful category after alignment and each attack)
 //        [--task-rows 200] (task rows per task in the SFT alignment data; default WorldAlignment.TaskRowsPerTask)
 //        [--defenses sft,vaccine --selectors none,random --finetuning none,lisa --scorers none,toss,toss-pro --loss sample|token --out folder]:
 //        run the stage grid with ExperimentRunner instead (one row per seed × selector × defense × fine-tuning defense × scorer × p) and write
@@ -67,6 +70,14 @@ double Number(string key, double fallback) => options.TryGetValue(key, out strin
 double Skew() => Number("--skew", new SafetyWorldOptions().AlignmentCategorySkew);
 double AttackSkew() => Number("--attack-skew", new SafetyWorldOptions().AttackCategorySkew);
 bool CategoryOpenings() => options.TryGetValue("--category-openings", out string? on) && on == "on";
+SftOptions AlignOptions(long seed) => new()
+{
+    Seed = options.ContainsKey("--align-seed") ? (long)Number("--align-seed", 0) : seed,
+    Schedule = options.TryGetValue("--align-schedule", out string? schedule) ? Enum.Parse<LrSchedule>(schedule, ignoreCase: true) : new SftOptions().Schedule,
+    WarmupRatio = Number("--align-warmup", new SftOptions().WarmupRatio),
+    Epochs = (int)Number("--align-epochs", new SftOptions().Epochs),
+    LearningRate = Number("--align-lr", new SftOptions().LearningRate),
+};
 var recipe = new WorldBaseModelOptions();
 recipe.Steps = (int)Number("--base-steps", recipe.Steps);
 recipe.LearningRate = Number("--base-lr", recipe.LearningRate);
@@ -96,12 +107,23 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     var harmful = world.HarmfulTest.Take(evalSize).Select(h => h.Prompt).ToList();
     var benign = world.BenignTest.Take(evalSize).Select(b => b.Prompt).ToList();
 
+    EvaluationResult? lastHarmful = null;
+    string PerCategory()
+    {
+        if (!options.ContainsKey("--per-category") || lastHarmful is null)
+            return "";
+        var categories = world.HarmfulTest.Take(evalSize).Select(h => h.Categories[0]).ToList();
+        return "\n  HS by category: " + string.Join(", ", categories.Zip(lastHarmful.Items).GroupBy(c => c.First).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count(x => x.Second.Flagged)}/{g.Count()}")));
+    }
+
     async Task<string> Measure(IReadOnlyList<string> tasks)
     {
         var accuracies = new List<double>();
         foreach (string t in tasks)
             accuracies.Add((await evaluator.AccuracyAsync(model, tokenizer, world.TaskTest[t].Take(evalSize).ToList())).Estimate.Percent);
         var hs = await evaluator.HarmfulScoreAsync(model, tokenizer, harmful);
+        lastHarmful = hs;
         var refusal = await evaluator.OverRefusalAsync(model, tokenizer, benign);
         return string.Create(CultureInfo.InvariantCulture,
             $"{hs.Estimate.Percent:F1} | {refusal.Estimate.Percent:F1} | {accuracies.Average():F1}{(tasks.Count > 1 ? " (" + string.Join(" / ", accuracies.Select(a => a.ToString("F0", CultureInfo.InvariantCulture))) + ")" : " (sst2)")}");
@@ -124,18 +146,20 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     string baseRow = await Measure(SafetyWorld.Tasks);
     Console.WriteLine($"| {seed} | base ({baseSeconds:F0} s) | | | | {baseRow} |");
     clock.Restart();
-    await new SftDefense(new SftOptions { Seed = seed }).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world, taskRowsPerTask: (int)Number("--task-rows", WorldAlignment.TaskRowsPerTask))));
+    await new SftDefense(AlignOptions(seed)).AlignAsync(new AlignmentRequest(model, tokenizer, WorldAlignment.Data(world, taskRowsPerTask: (int)Number("--task-rows", WorldAlignment.TaskRowsPerTask))));
     model.MergeAndDetachLora();
     double alignSeconds = clock.Elapsed.TotalSeconds;
     string alignedRow = await Measure(SafetyWorld.Tasks);
-    Console.WriteLine($"| {seed} | aligned ({alignSeconds:F0} s) | | | | {alignedRow}{ComplianceLoss()} |");
+    Console.WriteLine($"| {seed} | aligned ({alignSeconds:F0} s) | | | | {alignedRow}{ComplianceLoss()} |{PerCategory()}");
+    if (options.ContainsKey("--per-category"))
+        Console.WriteLine("  alignment rows by category: " + string.Join(", ", world.Alignment.GroupBy(a => a.Example.Categories.FirstOrDefault() ?? "-").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
     if (options.TryGetValue("--dump", out string? dump))
     {
         Directory.CreateDirectory(dump);
         EvaluationDump.WriteJsonl(Path.Combine(dump, $"seed{seed}-aligned-benign.jsonl"), (await evaluator.OverRefusalAsync(model, tokenizer, benign)).Items);
         EvaluationDump.WriteJsonl(Path.Combine(dump, $"seed{seed}-aligned-harmful.jsonl"), (await evaluator.HarmfulScoreAsync(model, tokenizer, harmful)).Items);
     }
-    var aligned = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    using var aligned = ParameterSnapshot.OfWeights(model.parameters().ToList());
 
     var attacks = options.TryGetValue("--attacks", out string? pairs)
         ? pairs.Split(',').Select(a => (Lr: double.Parse(a.Split('x')[0], CultureInfo.InvariantCulture), Epochs: int.Parse(a.Split('x')[1].TrimEnd('c'), CultureInfo.InvariantCulture), Cosine: a.EndsWith('c'))).ToList()
@@ -145,11 +169,7 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     foreach (long attackSeed in attackSeeds)
     foreach (double p in attackSeed != seed && options.ContainsKey("--attack-seeds-p") ? Doubles("--attack-seeds-p") : Doubles("--p"))
     {
-        using (torch.no_grad())
-        {
-            foreach (var (name, parameter) in model.named_parameters())
-                parameter.copy_(aligned[name]);
-        }
+        aligned.RestoreInto(model.parameters().ToList());
         clock.Restart();
         new HarmfulFinetuneAttack(new HarmfulFinetuneAttackOptions
         {
@@ -159,11 +179,9 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
             .Run(model, tokenizer, world.AttackPool, world.TaskTrain["sst2"]);
         double seconds = clock.Elapsed.TotalSeconds;
         string attackedRow = await Measure(["sst2"]);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s{(attackSeed != seed ? $", attack seed {attackSeed}" : "")}) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {attackedRow}{ComplianceLoss()} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {seed} | attacked ({seconds:F0} s{(attackSeed != seed ? $", attack seed {attackSeed}" : "")}) | {lr:G3}{(cosine ? " cos" : "")} | {epochs} | {p} | {attackedRow}{ComplianceLoss()} |{PerCategory()}"));
         model.DetachLora();
     }
-    foreach (var t in aligned.Values)
-        t.Dispose();
 }
 Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s");
 return 0;
@@ -286,7 +304,7 @@ async Task<int> MaskCheck()
         var tokenizer = HfTokenizer.FromFolder(folder);
         using var model = CausalLM.FromPretrained(folder, new ModelOptions { Device = new DeviceOptions { Device = "cpu" } });
         var data = WorldAlignment.Data(world);
-        await new SftDefense(new SftOptions { Seed = seed }).AlignAsync(new AlignmentRequest(model, tokenizer, data));
+        await new SftDefense(AlignOptions(seed)).AlignAsync(new AlignmentRequest(model, tokenizer, data));
         model.MergeAndDetachLora();
         foreach (double p in Doubles("--p"))
         {

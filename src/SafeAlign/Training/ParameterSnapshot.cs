@@ -18,11 +18,19 @@ public sealed class ParameterSnapshot : IDisposable
     public IReadOnlyList<Tensor> Tensors => _copies;
 
     /// <summary>Copies the parameters' current values.</summary>
+    /// <remarks>
+    /// Runs on a compute thread (inline when already on one): apps take and restore snapshots between jobs on their own
+    /// long-lived threads, where the copies' parallel kernels would leave an OpenMP team that slows every later job
+    /// (<see cref="Native.ComputeThread"/>).
+    /// </remarks>
     public static ParameterSnapshot OfWeights(IReadOnlyList<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        using var noGrad = no_grad();
-        return new ParameterSnapshot(parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray());
+        return Native.ComputeThread.Run(() =>
+        {
+            using var noGrad = no_grad();
+            return new ParameterSnapshot(parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray());
+        });
     }
 
     /// <summary>Copies the parameters' gradients; zeros for a parameter that has none yet.</summary>
@@ -52,14 +60,17 @@ public sealed class ParameterSnapshot : IDisposable
         return stack(parameters.Select((p, i) => (p - _copies[i]).to(float32).square().sum()).ToArray()).sum().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Writes the copies back into the parameters (bit-exact; no autograd record).</summary>
+    /// <summary>Writes the copies back into the parameters (bit-exact; no autograd record), on a compute thread as <see cref="OfWeights"/>.</summary>
     public void RestoreInto(IReadOnlyList<Parameter> parameters)
     {
         Check(parameters);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        for (int i = 0; i < _copies.Length; i++)
-            parameters[i].copy_(_copies[i]);
+        Native.ComputeThread.Run(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            for (int i = 0; i < _copies.Length; i++)
+                parameters[i].copy_(_copies[i]);
+        });
     }
 
     /// <summary>pᵢ ← pᵢ + scale · copyᵢ in place, without an autograd record (a step along the snapshot direction).</summary>

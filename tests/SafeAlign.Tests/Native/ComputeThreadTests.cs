@@ -3,6 +3,7 @@ using SafeAlign.Native;
 using SafeAlign.Tests.Models;
 using SafeAlign.Tests.Training;
 using SafeAlign.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SafeAlign.Tests.Native;
@@ -107,6 +108,21 @@ public sealed class ComputeThreadTests
         Assert.All(step.Threads, t => Assert.NotSame(Thread.CurrentThread, t));
         Assert.Single(step.Threads.Distinct());
         Assert.False(step.Threads[0].IsAlive);
+    }
+
+    [Fact]
+    public void ParameterSnapshot_TakesAndRestores_OffTheCallersThread()
+    {
+        using var model = TinyModels.Create(seed: 5);
+        var parameters = model.parameters().ToList();
+        DisposeScopeManager.Statistics.Reset();
+
+        using var snapshot = ParameterSnapshot.OfWeights(parameters);
+        snapshot.RestoreInto(parameters);
+
+        // Tensor statistics are per thread: the copies were made (and written back) on another one.
+        Assert.Equal(parameters.Count, snapshot.Tensors.Count);
+        Assert.Equal(0, DisposeScopeManager.Statistics.CreatedOutsideScopeCount + DisposeScopeManager.Statistics.CreatedInScopeCount);
     }
 
     private sealed class ThreadRecordingStep : ITrainingStep
