@@ -108,11 +108,11 @@ foreach (long seed in Doubles("--seed").Select(s => (long)s))
     var benign = world.BenignTest.Take(evalSize).Select(b => b.Prompt).ToList();
 
     EvaluationResult? lastHarmful = null;
+    var categories = world.HarmfulTest.Take(evalSize).Select(h => h.Categories[0]).ToList();
     string PerCategory()
     {
         if (!options.ContainsKey("--per-category") || lastHarmful is null)
             return "";
-        var categories = world.HarmfulTest.Take(evalSize).Select(h => h.Categories[0]).ToList();
         return "\n  HS by category: " + string.Join(", ", categories.Zip(lastHarmful.Items).GroupBy(c => c.First).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count(x => x.Second.Flagged)}/{g.Count()}")));
     }

@@ -1,3 +1,4 @@
+using SafeAlign.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -18,15 +19,11 @@ public sealed class ParameterSnapshot : IDisposable
     public IReadOnlyList<Tensor> Tensors => _copies;
 
     /// <summary>Copies the parameters' current values.</summary>
-    /// <remarks>
-    /// Runs on a compute thread (inline when already on one): apps take and restore snapshots between jobs on their own
-    /// long-lived threads, where the copies' parallel kernels would leave an OpenMP team that slows every later job
-    /// (<see cref="Native.ComputeThread"/>).
-    /// </remarks>
     public static ParameterSnapshot OfWeights(IReadOnlyList<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return Native.ComputeThread.Run(() =>
+        // On a compute thread: the copies' parallel kernels would otherwise leave an OpenMP team on the caller's thread.
+        return ComputeThread.Run(() =>
         {
             using var noGrad = no_grad();
             return new ParameterSnapshot(parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray());
@@ -60,11 +57,11 @@ public sealed class ParameterSnapshot : IDisposable
         return stack(parameters.Select((p, i) => (p - _copies[i]).to(float32).square().sum()).ToArray()).sum().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Writes the copies back into the parameters (bit-exact; no autograd record), on a compute thread as <see cref="OfWeights"/>.</summary>
+    /// <summary>Writes the copies back into the parameters (bit-exact; no autograd record).</summary>
     public void RestoreInto(IReadOnlyList<Parameter> parameters)
     {
         Check(parameters);
-        Native.ComputeThread.Run(() =>
+        ComputeThread.Run(() => // as in OfWeights
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
