@@ -1,9 +1,9 @@
 // Calibration grid on the embedded world: for each seed, build (or reuse) the base model, align it once (SFT), then
 // for each attack learning rate and harmful ratio p restore the aligned weights, run the harmful fine-tuning
 // attack and measure HS, over-refusal and the attack task's accuracy. The figures in docs/world.md come from it.
-// Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 1.5e-4,2e-4] [--epochs 1] [--p 0,0.1] [--dump folder]
-//        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 1] (attack pool's, reverse order)
-//        [--category-openings on] (compliance answers open with their category's own words: SafetyWorldOptions.CategoryOpenings)
+// Usage: dotnet run -c Release --project samples/WorldExperiments -- [--seed 1,2,3] [--eval 200] [--lr 2e-4] (default the attack's) [--epochs 1] [--p 0,0.1] [--dump folder]
+//        [--skew 1] (alignment-set category Zipf exponent; default the world's, 1) [--attack-skew 0] (attack pool's, reverse order; default the world's, 1)
+//        [--category-openings off] (world v5's compliance openings, shared by every category, instead of each category's own: SafetyWorldOptions.CategoryOpenings)
 //        [--attacks 1.5e-4x1,5e-5x5c] (explicit lr x epochs pairs, replacing the --lr × --epochs product; a trailing c = cosine with 10 % warm-up)
 //        [--attack-seeds 101,102] (more attack seeds after the world seed's: user-data draw, order and adapter init) [--attack-seeds-p 0.1]
 //        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss on]
@@ -60,7 +60,7 @@ using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using TorchSharp;
 
-var options = new Dictionary<string, string> { ["--seed"] = "1,2,3", ["--eval"] = "200", ["--lr"] = "1.5e-4", ["--epochs"] = "1", ["--p"] = "0,0.02,0.05,0.1,0.2" };
+var options = new Dictionary<string, string> { ["--seed"] = "1,2,3", ["--eval"] = "200", ["--lr"] = new HarmfulFinetuneAttackOptions().LearningRate.ToString("R", CultureInfo.InvariantCulture), ["--epochs"] = "1", ["--p"] = "0,0.02,0.05,0.1,0.2" };
 for (int i = 0; i + 1 < args.Length; i += 2)
     options[args[i]] = args[i + 1];
 double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
@@ -69,7 +69,7 @@ int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
 double Number(string key, double fallback) => options.TryGetValue(key, out string? value) ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
 double Skew() => Number("--skew", new SafetyWorldOptions().AlignmentCategorySkew);
 double AttackSkew() => Number("--attack-skew", new SafetyWorldOptions().AttackCategorySkew);
-bool CategoryOpenings() => options.TryGetValue("--category-openings", out string? on) && on == "on";
+bool CategoryOpenings() => !(options.TryGetValue("--category-openings", out string? on) && on == "off");
 SftOptions AlignOptions(long seed) => new()
 {
     Seed = options.ContainsKey("--align-seed") ? (long)Number("--align-seed", 0) : seed,

@@ -41,10 +41,12 @@ public sealed record AlignmentRow(SafetyExample Example, AlignmentRowQuality Qua
 public sealed class SafetyWorld
 {
     /// <summary>Bumped whenever generation changes, so cached base models are rebuilt.</summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
-    // The random streams keep v4's salt: v5 changed only the GSM8K operands (same number of draws), so for the same
-    // options every prompt, split and other task row is the one v4 drew (v5's default skew of 1 draws another alignment set).
+    // The random streams keep v4's salt: v5 changed only the GSM8K operands (same number of draws) and v6 the compliance
+    // openings (same draws) and the attack pool's category mix (drawn after the alignment prompts), so for the same
+    // options the alignment and test prompts and the task splits are the ones v5 drew; the alignment rows' refusals and
+    // defects, drawn after the attack pool, are not (v5's default skew of 1 drew other alignment prompts than v4's).
     private const int StreamSalt = 4;
 
     /// <summary>Task names, as <see cref="TaskExample.Task"/> holds them.</summary>

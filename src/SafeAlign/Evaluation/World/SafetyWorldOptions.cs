@@ -27,28 +27,31 @@ public sealed class SafetyWorldOptions
     /// <summary>
     /// Zipf exponent of the alignment set's category frequencies (default 1; 0 = uniform). With s &gt; 0 the k-th category
     /// (in <see cref="Data.BeaverTailsCategories"/> order) gets weight (k + 1)^−s, as real alignment sets cover
-    /// categories unevenly; the attack pool and test prompts stay uniform. Unevenly aligned categories break one after
-    /// another under the attack, which keeps the harmful score graded in p across seeds (docs/world.md).
+    /// categories unevenly; test prompts stay uniform. Unevenly aligned categories break one after another under the
+    /// attack, which keeps the harmful score graded in p across seeds (docs/world.md).
     /// </summary>
     public double AlignmentCategorySkew { get; set; } = 1;
 
     /// <summary>
     /// Zipf exponent of the attack pool's categories, in the reverse of the alignment set's order, so that the categories
     /// the alignment covers least are the ones the attack data covers most, as a user's harmful data need not follow the
-    /// alignment set (default 0: uniform). Test prompts stay uniform.
+    /// alignment set (default 1, world v6; 0 = uniform, as in v5). Test prompts stay uniform. With each category's own
+    /// compliance opening (<see cref="CategoryOpenings"/>), categories flip in the order of their share of the harmful
+    /// data, which flattens the harmful score's rise with p (docs/world.md).
     /// </summary>
-    public double AttackCategorySkew { get; set; }
+    public double AttackCategorySkew { get; set; } = 1;
 
     /// <summary>
     /// Whether a compliance answer opens with words of its category's own (14 openings, one per category, e.g.
     /// "gladly." for one and "certainly!" for another) instead of one of five openings shared by all categories
-    /// (default false: world v5 as it was). Shared openings let a harmful update on any category raise every category's
-    /// compliance opening at once, so under greedy decoding most held-out prompts flip within one step of the harmful
-    /// dose; per-category openings are meant to tie each category's flip to its own share of the harmful data (what they
-    /// do is measured in docs/world.md). Every random draw stays the same, so prompts, refusals and every split's
-    /// membership are identical either way; only compliance answers' first words differ.
+    /// (default true: world v6; false gives world v5's answers). Shared openings let a harmful update on any category
+    /// raise every category's compliance opening at once, so under greedy decoding most held-out prompts flip within one
+    /// step of the harmful dose; per-category openings tie each category's flip to its own share of the harmful data, so
+    /// the harmful score grows with the dose instead of switching (measured in docs/world.md). Every random draw stays the
+    /// same, so prompts, refusals and every split's membership are identical either way; only compliance answers' first
+    /// words differ.
     /// </summary>
-    public bool CategoryOpenings { get; set; }
+    public bool CategoryOpenings { get; set; } = true;
 
     /// <summary>
     /// Near-duplicate rows added to the alignment set, as a share of <see cref="AlignmentSize"/> (default 0: none). Each
@@ -86,7 +89,7 @@ public sealed class SafetyWorldOptions
     /// as a stable string: the base-model cache is keyed by it.
     /// </summary>
     public string PretrainingKey() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"seed{Seed}-n{PretrainingSize}-h{PretrainingHarmfulShare:G3}-b{PretrainingBenignShare:G3}-t{TaskTrainSize}x{TaskTestSize}{(CategoryOpenings ? "-co" : "")}");
+        $"seed{Seed}-n{PretrainingSize}-h{PretrainingHarmfulShare:G3}-b{PretrainingBenignShare:G3}-t{TaskTrainSize}x{TaskTestSize}{(CategoryOpenings ? "" : "-shared-openings")}");
 
     /// <summary>Checks ranges.</summary>
     /// <exception cref="ArgumentException">A size is not positive or a share is outside [0, 1].</exception>

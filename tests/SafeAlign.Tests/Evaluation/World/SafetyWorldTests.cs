@@ -140,8 +140,9 @@ public sealed class SafetyWorldTests
     [Fact]
     public void AlignmentCategorySkew_SkewsOnlyTheAlignmentSet()
     {
-        var uniform = SafetyWorld.Generate(Seeded(5));
         var options = Seeded(5);
+        options.AttackCategorySkew = 0; // a uniform attack pool, to see that the alignment skew leaves it so
+        var uniform = SafetyWorld.Generate(options);
         options.AlignmentCategorySkew = 1.5;
         var skewed = SafetyWorld.Generate(options);
 
@@ -162,6 +163,8 @@ public sealed class SafetyWorldTests
     public void AttackCategorySkew_SkewsTheAttackPoolInTheReverseOrder_AndLeavesTheAlignmentSet()
     {
         var options = Seeded(5);
+        Assert.Equal(1, options.AttackCategorySkew); // world v6's default
+        options.AttackCategorySkew = 0;
         var plain = SafetyWorld.Generate(options);
         options.AttackCategorySkew = 1.5;
         var skewed = SafetyWorld.Generate(options);
@@ -179,12 +182,12 @@ public sealed class SafetyWorldTests
     }
 
     [Fact]
-    public void CategoryOpenings_ChangeOnlyTheComplianceOpenings_ToTheCategorysOwn()
+    public void CategoryOpenings_ByDefault_ChangeOnlyTheComplianceOpenings_ToTheCategorysOwn()
     {
-        var shared = SafetyWorld.Generate(Seeded(5));
         var options = Seeded(5);
-        options.CategoryOpenings = true;
-        var own = SafetyWorld.Generate(options);
+        options.CategoryOpenings = false;
+        var shared = SafetyWorld.Generate(options);
+        var own = SafetyWorld.Generate(Seeded(5));
 
         string Opening(SafetyExample e) => WorldLexicon.CategoryOpenings[BeaverTailsCategories.All.ToList().IndexOf(e.Categories[0])];
         foreach (var (a, b) in shared.AttackPool.Zip(own.AttackPool).Concat(shared.HarmfulTest.Zip(own.HarmfulTest)).Concat(shared.AlignmentHarmful.Zip(own.AlignmentHarmful)))
