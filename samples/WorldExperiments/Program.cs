@@ -9,7 +9,7 @@
 //        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss on]
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
 //        [--base-steps 400 --base-lr 2e-3 --base-batch 64] (the base model's pretraining recipe in the calibration and --mask-check
-//        modes; default WorldBaseModelOptions')
+//        modes; default WorldBaseModelOptions') [--harmful-share 0.15 --benign-share 0.15] (the pretraining corpus's mix; default SafetyWorldOptions')
 //        [--align-seed 7] (the SFT alignment's seed: data order and adapter init; default the world seed)
 //        [--align-schedule cosine --align-warmup 0.1 --align-epochs 2 --align-lr 2e-3] (the SFT alignment's recipe; default SftOptions')
 //        [--per-category on] (also print HS by harmful category after alignment and each attack)
@@ -97,7 +97,12 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|");
 
 foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
-    var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew(), CategoryOpenings = CategoryOpenings() });
+    var world = SafetyWorld.Generate(new SafetyWorldOptions
+    {
+        Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew(), CategoryOpenings = CategoryOpenings(),
+        PretrainingHarmfulShare = Number("--harmful-share", new SafetyWorldOptions().PretrainingHarmfulShare),
+        PretrainingBenignShare = Number("--benign-share", new SafetyWorldOptions().PretrainingBenignShare),
+    });
     var clock = Stopwatch.StartNew();
     string baseFolder = WorldBaseModel.GetOrTrain(world, recipe);
     double baseSeconds = clock.Elapsed.TotalSeconds;
@@ -206,6 +211,8 @@ async Task<int> RunGrid()
             AlignmentCategorySkew = Skew(),
             AttackCategorySkew = AttackSkew(),
             CategoryOpenings = CategoryOpenings(),
+            PretrainingHarmfulShare = Number("--harmful-share", new SafetyWorldOptions().PretrainingHarmfulShare),
+            PretrainingBenignShare = Number("--benign-share", new SafetyWorldOptions().PretrainingBenignShare),
             AlignmentNearDuplicateShare = options.TryGetValue("--near-duplicates", out string? duplicates) ? double.Parse(duplicates, CultureInfo.InvariantCulture) : 0,
         },
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()
