@@ -70,6 +70,12 @@ double Number(string key, double fallback) => options.TryGetValue(key, out strin
 double Skew() => Number("--skew", new SafetyWorldOptions().AlignmentCategorySkew);
 double AttackSkew() => Number("--attack-skew", new SafetyWorldOptions().AttackCategorySkew);
 bool CategoryOpenings() => !(options.TryGetValue("--category-openings", out string? on) && on == "off");
+SafetyWorldOptions WorldOptions(long seed) => new()
+{
+    Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew(), CategoryOpenings = CategoryOpenings(),
+    PretrainingHarmfulShare = Number("--harmful-share", new SafetyWorldOptions().PretrainingHarmfulShare),
+    PretrainingBenignShare = Number("--benign-share", new SafetyWorldOptions().PretrainingBenignShare),
+};
 SftOptions AlignOptions(long seed) => new()
 {
     Seed = options.ContainsKey("--align-seed") ? (long)Number("--align-seed", 0) : seed,
@@ -97,12 +103,7 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|");
 
 foreach (long seed in Doubles("--seed").Select(s => (long)s))
 {
-    var world = SafetyWorld.Generate(new SafetyWorldOptions
-    {
-        Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew(), CategoryOpenings = CategoryOpenings(),
-        PretrainingHarmfulShare = Number("--harmful-share", new SafetyWorldOptions().PretrainingHarmfulShare),
-        PretrainingBenignShare = Number("--benign-share", new SafetyWorldOptions().PretrainingBenignShare),
-    });
+    var world = SafetyWorld.Generate(WorldOptions(seed));
     var clock = Stopwatch.StartNew();
     string baseFolder = WorldBaseModel.GetOrTrain(world, recipe);
     double baseSeconds = clock.Elapsed.TotalSeconds;
@@ -205,15 +206,11 @@ async Task<int> RunGrid()
         Pruners = List("--pruners", "none"),
         HarmfulRatios = Doubles("--p").ToList(),
         EvaluationSize = evalSize,
-        World = seed => new SafetyWorldOptions
+        World = seed =>
         {
-            Seed = seed,
-            AlignmentCategorySkew = Skew(),
-            AttackCategorySkew = AttackSkew(),
-            CategoryOpenings = CategoryOpenings(),
-            PretrainingHarmfulShare = Number("--harmful-share", new SafetyWorldOptions().PretrainingHarmfulShare),
-            PretrainingBenignShare = Number("--benign-share", new SafetyWorldOptions().PretrainingBenignShare),
-            AlignmentNearDuplicateShare = options.TryGetValue("--near-duplicates", out string? duplicates) ? double.Parse(duplicates, CultureInfo.InvariantCulture) : 0,
+            var world = WorldOptions(seed);
+            world.AlignmentNearDuplicateShare = Number("--near-duplicates", 0);
+            return world;
         },
         Attack = attack is null || attack.Length != 2 ? new HarmfulFinetuneAttackOptions()
             : new HarmfulFinetuneAttackOptions
@@ -306,7 +303,7 @@ async Task<int> MaskCheck()
     Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (long seed in Doubles("--seed").Select(s => (long)s))
     {
-        var world = SafetyWorld.Generate(new SafetyWorldOptions { Seed = seed });
+        var world = SafetyWorld.Generate(WorldOptions(seed));
         string folder = WorldBaseModel.GetOrTrain(world, recipe);
         var tokenizer = HfTokenizer.FromFolder(folder);
         using var model = CausalLM.FromPretrained(folder, new ModelOptions { Device = new DeviceOptions { Device = "cpu" } });
