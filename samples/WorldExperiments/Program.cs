@@ -65,24 +65,26 @@ for (int i = 0; i + 1 < args.Length; i += 2)
     options[args[i]] = args[i + 1];
 double[] Doubles(string key) => options[key].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 int evalSize = int.Parse(options["--eval"], CultureInfo.InvariantCulture);
-// --skew / --attack-skew, else the world's defaults.
+// A number flag, else the given default (the library's, for the world and recipe flags).
 double Number(string key, double fallback) => options.TryGetValue(key, out string? value) ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
-double Skew() => Number("--skew", new SafetyWorldOptions().AlignmentCategorySkew);
-double AttackSkew() => Number("--attack-skew", new SafetyWorldOptions().AttackCategorySkew);
+var worldDefaults = new SafetyWorldOptions();
+double Skew() => Number("--skew", worldDefaults.AlignmentCategorySkew);
+double AttackSkew() => Number("--attack-skew", worldDefaults.AttackCategorySkew);
 bool CategoryOpenings() => !(options.TryGetValue("--category-openings", out string? on) && on == "off");
 SafetyWorldOptions WorldOptions(long seed) => new()
 {
     Seed = seed, AlignmentCategorySkew = Skew(), AttackCategorySkew = AttackSkew(), CategoryOpenings = CategoryOpenings(),
-    PretrainingHarmfulShare = Number("--harmful-share", new SafetyWorldOptions().PretrainingHarmfulShare),
-    PretrainingBenignShare = Number("--benign-share", new SafetyWorldOptions().PretrainingBenignShare),
+    PretrainingHarmfulShare = Number("--harmful-share", worldDefaults.PretrainingHarmfulShare),
+    PretrainingBenignShare = Number("--benign-share", worldDefaults.PretrainingBenignShare),
 };
+var sftDefaults = new SftOptions();
 SftOptions AlignOptions(long seed) => new()
 {
-    Seed = options.ContainsKey("--align-seed") ? (long)Number("--align-seed", 0) : seed,
-    Schedule = options.TryGetValue("--align-schedule", out string? schedule) ? Enum.Parse<LrSchedule>(schedule, ignoreCase: true) : new SftOptions().Schedule,
-    WarmupRatio = Number("--align-warmup", new SftOptions().WarmupRatio),
-    Epochs = (int)Number("--align-epochs", new SftOptions().Epochs),
-    LearningRate = Number("--align-lr", new SftOptions().LearningRate),
+    Seed = (long)Number("--align-seed", seed),
+    Schedule = options.TryGetValue("--align-schedule", out string? schedule) ? Enum.Parse<LrSchedule>(schedule, ignoreCase: true) : sftDefaults.Schedule,
+    WarmupRatio = Number("--align-warmup", sftDefaults.WarmupRatio),
+    Epochs = (int)Number("--align-epochs", sftDefaults.Epochs),
+    LearningRate = Number("--align-lr", sftDefaults.LearningRate),
 };
 var recipe = new WorldBaseModelOptions();
 recipe.Steps = (int)Number("--base-steps", recipe.Steps);

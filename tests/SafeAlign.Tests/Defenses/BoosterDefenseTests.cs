@@ -4,7 +4,6 @@ using SafeAlign.Defenses.Booster;
 using SafeAlign.Evaluation;
 using SafeAlign.Models;
 using SafeAlign.Models.Lora;
-using SafeAlign.Native;
 using SafeAlign.Tokenization;
 using SafeAlign.Training;
 using TorchSharp;
@@ -111,19 +110,15 @@ public sealed class BoosterDefenseTests
         using var model = AdaptedModel();
         var step = new BoosterStep(5, 0.1, HarmfulStream());
         var rows = Rows(DefenseFixture.Data().Safety.Take(4));
-        // On a compute thread, as the trainer runs steps: the probe counts one thread's tensors.
-        ComputeThread.Run(() =>
-        {
-            DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(rows, 0, CPU), new StepContext(0, 0, 1)));
+        DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(rows, 0, CPU), new StepContext(0, 0, 1)));
 
-            long live = DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(rows, 0, CPU), new StepContext(1, 0, 1)));
+        long live = DefenseFixture.LiveTensorsAfter(() => step.Step(model, TrainingBatch.Collate(rows, 0, CPU), new StepContext(1, 0, 1)));
 
-            Assert.Equal(0, live);
-            // The probe does see a snapshot that outlives the scope.
-            ParameterSnapshot? kept = null;
-            Assert.True(DefenseFixture.LiveTensorsAfter(() => kept = ParameterSnapshot.OfWeights(model.TrainableParameters().Select(p => p.Parameter).ToList())) > 0);
-            kept!.Dispose();
-        });
+        Assert.Equal(0, live);
+        // The probe does see a snapshot that outlives the scope.
+        ParameterSnapshot? kept = null;
+        Assert.True(DefenseFixture.LiveTensorsAfter(() => kept = ParameterSnapshot.OfWeights(model.TrainableParameters().Select(p => p.Parameter).ToList())) > 0);
+        kept!.Dispose();
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using SafeAlign.Data;
 using SafeAlign.Defenses;
 using SafeAlign.Evaluation.World;
 using SafeAlign.Models;
+using SafeAlign.Native;
 using SafeAlign.Testing;
 using SafeAlign.Tokenization;
 using TorchSharp;
@@ -58,13 +59,15 @@ internal static class DefenseFixture
         : throw new InvalidOperationException();
 
     /// <summary>Tensors still alive on this thread after <paramref name="step"/> ran inside its own dispose scope (0 = no leak).</summary>
-    public static long LiveTensorsAfter(Action step)
+    // Tensor statistics are per thread, so the step runs on a compute thread, as the library runs its steps (nested
+    // library work then stays on that thread and is counted too).
+    public static long LiveTensorsAfter(Action step) => ComputeThread.Run(() =>
     {
         DisposeScopeManager.Statistics.Reset();
         using (torch.NewDisposeScope())
             step();
         return DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-    }
+    });
 
     public static Dictionary<string, torch.Tensor> Snapshot(CausalLM model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());

@@ -1,6 +1,5 @@
 using SafeAlign.Evaluation;
 using SafeAlign.Models;
-using SafeAlign.Native;
 using SafeAlign.Selection.Pharmacist;
 using SafeAlign.Training;
 using TorchSharp;
@@ -121,13 +120,9 @@ public sealed class PharmacistStepTests
             var (pool, harmful, validation) = Batches();
             state.Step(pool, rows, harmful, validation);
         }
-        // On a compute thread, as the selector runs its steps: the probe counts one thread's tensors.
-        ComputeThread.Run(() =>
-        {
-            Tests.Defenses.DefenseFixture.LiveTensorsAfter(Step); // the optimizers' state appears on the first step
+        Tests.Defenses.DefenseFixture.LiveTensorsAfter(Step); // the optimizers' state appears on the first step
 
-            Assert.Equal(0, Tests.Defenses.DefenseFixture.LiveTensorsAfter(Step));
-        });
+        Assert.Equal(0, Tests.Defenses.DefenseFixture.LiveTensorsAfter(Step));
         Assert.Equal(50, state.Scores().Length);
     }
 
