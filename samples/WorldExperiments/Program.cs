@@ -8,7 +8,7 @@
 //        [--attack-seeds 101,102] (more attack seeds after the world seed's: user-data draw, order and adapter init) [--attack-seeds-p 0.1]
 //        (the p values for attack seeds other than the world seed; default --p) [--compliance-loss on]
 //        (also print the mean response-token loss of the held-out prompts' compliance answers: how far the model is from complying)
-//        [--base-steps 400 --base-lr 2e-3 --base-batch 64] (the base model's pretraining recipe in the calibration and --mask-check
+//        [--base-steps 400 --base-lr 2e-3 --base-batch 64 --base-layers 4] (the base model's pretraining recipe and depth in the calibration and --mask-check
 //        modes; default WorldBaseModelOptions') [--harmful-share 0.15 --benign-share 0.15] (the pretraining corpus's mix; default SafetyWorldOptions')
 //        [--align-seed 7] (the SFT alignment's seed: data order and adapter init; default the world seed)
 //        [--align-schedule cosine --align-warmup 0.1 --align-epochs 2 --align-lr 2e-3] (the SFT alignment's recipe; default SftOptions')
@@ -90,6 +90,7 @@ var recipe = new WorldBaseModelOptions();
 recipe.Steps = (int)Number("--base-steps", recipe.Steps);
 recipe.LearningRate = Number("--base-lr", recipe.LearningRate);
 recipe.BatchSize = (int)Number("--base-batch", recipe.BatchSize);
+recipe.Layers = (int)Number("--base-layers", recipe.Layers);
 if (options.TryGetValue("--charts-from", out string? chartSources))
     return ChartsFrom(chartSources);
 if (options.TryGetValue("--histogram-from", out string? riskSource))

@@ -196,9 +196,10 @@ public sealed class Trainer
         return order.Chunk(_options.BatchSize).ToArray();
     }
 
-    // The forward passes of one micro-batch and the weight of each pass's loss (LengthSortedSplits): shortest first (by
-    // template first when sharing prefixes), in near-equal parts; a part weighs its share of what the normalisation
-    // averages over (labelled tokens or samples), so the weighted losses add up to the whole micro-batch's loss.
+    // The forward passes of one micro-batch and the weight of each pass's loss (LengthSortedSplits): runs of the batch
+    // sorted by length (by template first when sharing prefixes), cut where the passes compute the fewest positions
+    // (LeastPaddedRuns); a part weighs its share of what the normalisation averages over (labelled tokens or samples), so
+    // the weighted losses add up to the whole micro-batch's loss.
     private IEnumerable<(List<TokenizedExample> Part, double Weight)> Splits(List<TokenizedExample> examples, int splits, bool byTemplate)
     {
         int parts = Math.Min(splits, examples.Count);
@@ -209,12 +210,69 @@ public sealed class Trainer
         }
         var units = examples.Select(Units).ToArray();
         double total = units.Sum();
-        int size = (examples.Count + parts - 1) / parts;
-        var order = byTemplate
+        var order = (byTemplate
             ? Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].InputIds, TemplateOrder.Instance).ThenBy(i => examples[i].Length)
-            : Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Length);
-        foreach (var part in order.ThenBy(i => i).Chunk(size))
+            : Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Length)).ThenBy(i => i).ToArray();
+        foreach (var part in LeastPaddedRuns(examples, order, parts, byTemplate, _options.MaxLength))
             yield return ([.. part.Select(i => examples[i])], total > 0 ? part.Sum(i => units[i]) / total : (double)part.Length / examples.Count);
+    }
+
+    // `parts` contiguous runs of `order` (1 ≤ parts ≤ its length) that minimise the positions their passes compute,
+    // Σ rows × (longest − shared prefix) + shared prefix, by dynamic programming over the cut points (64 rows in 4 runs:
+    // ~10⁴ steps, no tensor work). On the world's pretraining batches the passes compute 17 % fewer positions than runs
+    // of equal size (docs/performance.md).
+    internal static List<int[]> LeastPaddedRuns(IReadOnlyList<TokenizedExample> examples, int[] order, int parts, bool sharePrefix, int? maxLength)
+    {
+        int n = order.Length, cap = maxLength ?? int.MaxValue;
+        var cost = new double[n, n + 1]; // cost[i, e]: rows order[i..e) as one pass
+        for (int i = 0; i < n; i++)
+        {
+            int[] first = examples[order[i]].InputIds;
+            int longest = 0, shortest = int.MaxValue, common = int.MaxValue;
+            for (int e = i + 1; e <= n; e++)
+            {
+                var row = examples[order[e - 1]];
+                int length = Math.Min(row.Length, cap);
+                (longest, shortest) = (Math.Max(longest, length), Math.Min(shortest, length));
+                int shared = 0;
+                if (sharePrefix)
+                {
+                    common = CommonLength(first, row.InputIds, common);
+                    shared = e - i >= 2 ? Math.Min(common, shortest - 1) : 0; // as TrainingBatch.Collate finds it
+                    shared = shared >= 2 ? shared : 0;
+                }
+                cost[i, e] = (e - i) * (double)(longest - shared) + shared;
+            }
+        }
+        // best[j, e]: the least cost of rows order[0..e) in j runs; start[j, e]: where the last of them starts.
+        var best = new double[parts + 1, n + 1];
+        var start = new int[parts + 1, n + 1];
+        for (int j = 0; j <= parts; j++)
+            for (int e = 0; e <= n; e++)
+                best[j, e] = double.PositiveInfinity;
+        best[0, 0] = 0;
+        for (int j = 1; j <= parts; j++)
+            for (int e = j; e <= n; e++)
+                for (int i = j - 1; i < e; i++)
+                {
+                    double c = best[j - 1, i] + cost[i, e];
+                    if (c < best[j, e])
+                        (best[j, e], start[j, e]) = (c, i);
+                }
+        var runs = new List<int[]>(parts);
+        for (int j = parts, e = n; j > 0; e = start[j, e], j--)
+            runs.Add(order[start[j, e]..e]);
+        runs.Reverse();
+        return runs;
+    }
+
+    // How many leading ids a and b share, up to limit.
+    private static int CommonLength(int[] a, int[] b, int limit)
+    {
+        int bound = Math.Min(limit, Math.Min(a.Length, b.Length)), k = 0;
+        while (k < bound && a[k] == b[k])
+            k++;
+        return k;
     }
 
     // What an example adds to the normaliser: its labelled tokens after the shift (t ≥ 1, within MaxLength), or 1 per

@@ -74,6 +74,47 @@ public sealed class TrainerSplitTests
     }
 
     [Fact]
+    public void LeastPaddedRuns_CutsShortRowsFromLongOnes()
+    {
+        // Six rows of 3 tokens and two of 10 in two passes: equal halves compute 4·3 + 4·10 = 52 positions, 6 + 2 compute 38.
+        var rows = new[] { 3, 3, 3, 3, 3, 3, 10, 10 }.Select((n, i) => Row([.. Enumerable.Range(20 + i, n)])).ToList();
+        var runs = Trainer.LeastPaddedRuns(rows, [.. Enumerable.Range(0, 8)], 2, sharePrefix: false, maxLength: null);
+        Assert.Equal([6, 2], runs.Select(r => r.Length));
+    }
+
+    [Fact]
+    public void LeastPaddedRuns_ComputeTheFewestPositionsOfAnyCut()
+    {
+        // Every way to cut small random batches (two headers, varied lengths, some truncated) into k runs, each pass's
+        // positions counted from the batch Collate builds: rows × (width − shared prefix) + shared prefix.
+        var random = new Random(5);
+        using var scope = NewDisposeScope();
+        long Positions(IEnumerable<TokenizedExample> pass)
+        {
+            var batch = TrainingBatch.Collate(pass.ToList(), 0, CPU, maxLength: 12, sharePrefix: true);
+            return batch.InputIds.shape[0] * (batch.InputIds.shape[1] - batch.SharedPrefixLength) + batch.SharedPrefixLength;
+        }
+        IEnumerable<int[]> Cuts(int n, int k, int from = 1) => k == 1
+            ? [[]]
+            : Enumerable.Range(from, n - from).SelectMany(c => Cuts(n, k - 1, c + 1).Select(rest => (int[])[c, .. rest]));
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int n = random.Next(2, 9), k = random.Next(1, Math.Min(n, 4) + 1);
+            var rows = Enumerable.Range(0, n).Select(_ => Row([.. random.Next(2) == 0 ? new[] { 5, 9, 11 } : [5, 8], .. Enumerable.Range(0, random.Next(1, 13)).Select(_ => random.Next(20, 23))])).ToList();
+            int[] order = [.. Enumerable.Range(0, n).OrderBy(i => rows[i].InputIds[1]).ThenBy(i => rows[i].Length)];
+
+            var runs = Trainer.LeastPaddedRuns(rows, order, k, sharePrefix: true, maxLength: 12);
+
+            Assert.Equal(k, runs.Count);
+            Assert.Equal(order, runs.SelectMany(r => r));
+            long fewest = Cuts(n, k).Min(cuts => cuts.Prepend(0).Zip(cuts.Append(n)).Sum(c => Positions(order[c.First..c.Second].Select(i => rows[i]))));
+            Assert.Equal(fewest, runs.Sum(r => Positions(r.Select(i => rows[i]))));
+        }
+    }
+
+    private static TokenizedExample Row(params int[] ids) => new(ids, [.. ids.Select(_ => -100)]);
+
+    [Fact]
     public void Options_ZeroSplits_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => new TrainerOptions { LengthSortedSplits = 0 }.Validate());
@@ -83,7 +124,6 @@ public sealed class TrainerSplitTests
     [Fact]
     public void Collate_SharePrefix_FindsTheCommonIdsAndStopsShortOfTheShortestRow()
     {
-        TokenizedExample Row(params int[] ids) => new(ids, [.. ids.Select(_ => -100)]);
         using var scope = NewDisposeScope();
 
         var batch = TrainingBatch.Collate([Row(5, 9, 11, 7, 30, 12), Row(5, 9, 11, 7, 31), Row(5, 9, 11, 7, 30, 40, 41)], 0, CPU, sharePrefix: true);

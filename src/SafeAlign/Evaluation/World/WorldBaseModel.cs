@@ -13,8 +13,11 @@ namespace SafeAlign.Evaluation.World;
 /// <summary>Shape and pretraining recipe of the world's tiny base model (defaults from the calibration notes).</summary>
 public sealed class WorldBaseModelOptions
 {
-    /// <summary>Decoder layers (default 4).</summary>
-    public int Layers { get; set; } = 4;
+    /// <summary>
+    /// Decoder layers (default 3). Four layers, the default until 2026-12-01, pretrained in 343–358 s on a 2-core AVX2 VM,
+    /// over the 5 minutes the world is meant to take; three take 233–238 s there and meet every target (docs/world.md).
+    /// </summary>
+    public int Layers { get; set; } = 3;
 
     /// <summary>Hidden size (default 192).</summary>
     public int Hidden { get; set; } = 192;
@@ -43,8 +46,8 @@ public sealed class WorldBaseModelOptions
 
     /// <summary>
     /// Forward passes per batch, by template and length (<see cref="TrainerOptions.LengthSortedSplits"/>, with
-    /// <see cref="TrainerOptions.ShareCommonPrefix"/>; default 4): the same gradient as one padded pass for ~70 % of its
-    /// tokens.
+    /// <see cref="TrainerOptions.ShareCommonPrefix"/>; default 4): the same gradient as one padded pass for about 60 % of
+    /// its positions (docs/performance.md).
     /// </summary>
     public int LengthSortedSplits { get; set; } = 4;
 
@@ -79,8 +82,10 @@ public static class WorldBaseModel
         string root = options.CacheDirectory
             ?? Environment.GetEnvironmentVariable("SAFEALIGN_CACHE")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "safealign");
+        // "-x4lp": 4 least-padded passes per batch sharing prefixes (the trainer's pass boundaries changed from equal-size
+        // runs, which gave other rounding: "-x4p" folders hold models trained that way).
         string recipe = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"L{options.Layers}-d{options.Hidden}-h{options.Heads}-i{options.Intermediate}-v{options.VocabularySize}-s{options.Steps}-b{options.BatchSize}-lr{options.LearningRate:G4}-len{options.MaxLength}-x{options.LengthSortedSplits}p");
+            $"L{options.Layers}-d{options.Hidden}-h{options.Heads}-i{options.Intermediate}-v{options.VocabularySize}-s{options.Steps}-b{options.BatchSize}-lr{options.LearningRate:G4}-len{options.MaxLength}-x{options.LengthSortedSplits}lp");
         return Path.Combine(root, $"world-v{SafetyWorld.Version}-{world.Options.PretrainingKey()}-{recipe}-c{CorpusHash(world)}");
     }
 
