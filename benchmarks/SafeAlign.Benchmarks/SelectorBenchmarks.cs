@@ -10,12 +10,13 @@ using TorchSharp;
 namespace SafeAlign.Benchmarks;
 
 /// <summary>
-/// Pharmacist's hot path on the world's model width (4 layers, d = 192, vocab 1,024: the world's base model until it went to 3 layers): per-sample gradient alignments
-/// ⟨∇U, ∇ℓ_i⟩ over the LoRA parameters (r 8 on all projections) for a batch of 32 rows × 64 tokens, by each
-/// <see cref="GradientAlignmentStrategy"/>, and one full selector step (PharmacistState.Step: weighted alignment pass,
-/// simulated harmful step on 16 rows, validation pass on 16 rows, alignments, Adam on ω, AdamW on θ). Samples/s = 32 /
-/// mean time of <see cref="Alignments"/>. Every alignment row includes the batch's forward and backward pass the
-/// step makes anyway (<see cref="BatchPass"/> alone), so the capture strategies' extra cost is the difference.
+/// Pharmacist's hot path on the world's model width (4 layers, d = 192, vocab 1,024: the world's base model until it
+/// went to 3 layers): per-sample gradient alignments ⟨∇U, ∇ℓ_i⟩ over the LoRA parameters (r 8 on all projections) for a
+/// batch of 32 rows × 64 tokens, by each <see cref="GradientAlignmentStrategy"/>, and one full selector step
+/// (PharmacistState.Step: weighted alignment pass, simulated harmful step on 16 rows, validation pass on 16 rows,
+/// alignments, Adam on ω, AdamW on θ). Samples/s = 32 / mean time of <see cref="Alignments"/>. Every alignment row
+/// includes the batch's forward and backward pass the step makes anyway (<see cref="BatchPass"/> alone), so the capture
+/// strategies' extra cost is the difference.
 /// </summary>
 [MemoryDiagnoser]
 public class SelectorBenchmarks

@@ -10,8 +10,8 @@ using TorchSharp;
 namespace SafeAlign.Benchmarks;
 
 /// <summary>
-/// One optimizer step of the world's base-model pretraining (the recipe's 3 layers, d = 192, vocab 1,024; 64 Alpaca-formatted world
-/// examples, 76 tokens on average, a fifth of them response) through <see cref="Trainer"/>, with the batch taken as
+/// One optimizer step of the world's base-model pretraining (the recipe's 3 layers, d = 192, vocab 1,024; 64
+/// Alpaca-formatted world examples, 76 tokens on average, a fifth of them response) through <see cref="Trainer"/>, with the batch taken as
 /// one padded pass, as length-sorted parts (<see cref="TrainerOptions.LengthSortedSplits"/>) and with the template
 /// header computed once per part (<see cref="TrainerOptions.ShareCommonPrefix"/>). All three give the same gradient;
 /// the rows compare the work. The LM head runs on the response rows only in all of them (<see cref="TokenLoss"/>).

@@ -55,8 +55,8 @@ public sealed class TrainerOptions
     /// <summary>
     /// Splits each micro-batch, sorted by length, into this many forward passes, each padded only to its own longest
     /// sequence, cut where the passes compute the fewest positions (padding and, with <see cref="ShareCommonPrefix"/>,
-    /// shared prefixes counted), and weighs their losses by their share of the micro-batch's labelled tokens (samples, under
-    /// <see cref="TokenLossNormalization.SampleMean"/>): the gradient is the whole micro-batch's, with less padding
+    /// shared prefixes counted), and weighs their losses by their share of the micro-batch's labelled tokens (samples,
+    /// under <see cref="TokenLossNormalization.SampleMean"/>): the gradient is the whole micro-batch's, with less padding
     /// (default 1, no split). Applies to <see cref="ITrainingStep.Separable"/> steps (the supervised step); others get
     /// the micro-batch in one pass.
     /// </summary>
