@@ -237,9 +237,8 @@ public sealed class Trainer
                 int shared = 0;
                 if (sharePrefix)
                 {
-                    common = CommonLength(first, row.InputIds, common);
-                    shared = e - i >= 2 ? Math.Min(common, shortest - 1) : 0; // as TrainingBatch.Collate finds it
-                    shared = shared >= 2 ? shared : 0;
+                    common = TrainingBatch.CommonLength(first, row.InputIds, common);
+                    shared = TrainingBatch.UsablePrefix(e - i, common, shortest); // as Collate finds it
                 }
                 cost[i, e] = (e - i) * (double)(longest - shared) + shared;
             }
@@ -264,15 +263,6 @@ public sealed class Trainer
             runs.Add(order[start[j, e]..e]);
         runs.Reverse();
         return runs;
-    }
-
-    // How many leading ids a and b share, up to limit.
-    private static int CommonLength(int[] a, int[] b, int limit)
-    {
-        int bound = Math.Min(limit, Math.Min(a.Length, b.Length)), k = 0;
-        while (k < bound && a[k] == b[k])
-            k++;
-        return k;
     }
 
     // What an example adds to the normaliser: its labelled tokens after the shift (t ≥ 1, within MaxLength), or 1 per

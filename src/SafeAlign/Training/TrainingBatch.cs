@@ -65,12 +65,30 @@ public sealed record TrainingBatch(Tensor InputIds, Tensor Labels, Tensor Attent
     {
         if (examples.Count < 2)
             return 0;
-        int limit = Math.Min(width, examples.Min(e => e.Length)) - 1;
+        int shortest = Math.Min(width, examples.Min(e => e.Length));
         int[] first = examples[0].InputIds;
-        int shared = 0;
-        while (shared < limit && examples.All(e => e.InputIds[shared] == first[shared]))
-            shared++;
+        int common = examples.Skip(1).Aggregate(shortest, (bound, e) => CommonLength(first, e.InputIds, bound));
+        return UsablePrefix(examples.Count, common, shortest);
+    }
+
+    /// <summary>
+    /// The prefix a pass of <paramref name="rows"/> rows shares, given the ids they all start with
+    /// (<paramref name="common"/>) and the shortest row's length: one short of that row, and 0 under two rows or two ids.
+    /// The trainer's pass boundaries count the same (<see cref="Trainer"/>).
+    /// </summary>
+    internal static int UsablePrefix(int rows, int common, int shortest)
+    {
+        int shared = rows >= 2 ? Math.Min(common, shortest - 1) : 0;
         return shared >= 2 ? shared : 0;
+    }
+
+    /// <summary>How many leading ids <paramref name="a"/> and <paramref name="b"/> share, up to <paramref name="limit"/>.</summary>
+    internal static int CommonLength(int[] a, int[] b, int limit)
+    {
+        int bound = Math.Min(limit, Math.Min(a.Length, b.Length)), k = 0;
+        while (k < bound && a[k] == b[k])
+            k++;
+        return k;
     }
 
     private static TrainingBatch Pad(IReadOnlyList<TokenizedExample> examples, int width, int padTokenId, Device device)
